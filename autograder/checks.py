@@ -1,0 +1,112 @@
+"""Strict checks of values that came back from student code, with teaching messages.
+
+Each check raises `WrongType` when the type is wrong (a bool, a float subclass, a
+Value, NaN ...) and AssertionError when the value is wrong; the message names
+what was checked, the inputs, what was expected and what came back.  Tolerances
+are those of EXERCISES.md.
+"""
+import math
+
+from .child import Opaque
+from .errors import WrongType
+
+REL, ABS = 1e-9, 1e-12          # against the reference solution
+FD_REL, FD_ABS = 1e-6, 1e-7     # against finite differences
+
+
+def _show(value):
+    if type(value) is float:
+        return repr(value)
+    if isinstance(value, Opaque):
+        return f"a {value.type_name} object"
+    text = repr(value)
+    return text if len(text) <= 200 else text[:200] + " ..."
+
+
+def _where(inputs):
+    return f" for {inputs}" if inputs else ""
+
+
+def number(got, what, inputs=""):
+    """``got`` is an int or a float (never a bool, never a subclass) and finite."""
+    if type(got) not in (int, float):
+        kind = got.type_name if isinstance(got, Opaque) else type(got).__name__
+        raise WrongType(f"{what}{_where(inputs)}: expected a number (int or float), "
+                        f"got {kind}: {_show(got)}")
+    if not math.isfinite(got):
+        raise WrongType(f"{what}{_where(inputs)}: expected a finite number, got {got!r}")
+    return float(got)
+
+
+def close(got, expected, what, inputs="", rel=REL, abs_=ABS):
+    """``got`` is a number within the tolerance of ``expected``."""
+    value = number(got, what, inputs)
+    if not math.isclose(value, expected, rel_tol=rel, abs_tol=abs_):
+        raise AssertionError(f"{what}{_where(inputs)}: expected {expected!r}, got {value!r}")
+    return value
+
+
+def sequence(got, n, what, inputs=""):
+    """A list (or tuple) of ``n`` items of any kind."""
+    if type(got) not in (list, tuple):
+        raise WrongType(f"{what}{_where(inputs)}: expected a list of {n} items, got {_show(got)}")
+    if len(got) != n:
+        raise AssertionError(f"{what}{_where(inputs)}: expected {n} items, got {len(got)}")
+    return got
+
+
+def numbers(got, n, what, inputs=""):
+    """A list (or tuple) of ``n`` numbers; returns them as floats."""
+    if type(got) not in (list, tuple):
+        raise WrongType(f"{what}{_where(inputs)}: expected a list of {n} numbers, got {_show(got)}")
+    if len(got) != n:
+        raise AssertionError(f"{what}{_where(inputs)}: expected {n} numbers, got {len(got)}: "
+                             f"{_show(got)}")
+    return [number(v, f"{what}[{i}]", inputs) for i, v in enumerate(got)]
+
+
+def all_close(got, expected, what, inputs="", rel=REL, abs_=ABS):
+    """A list of numbers, each within the tolerance of ``expected``'s."""
+    values = numbers(got, len(expected), what, inputs)
+    for i, (g, e) in enumerate(zip(values, expected)):
+        close(g, e, f"{what}[{i}]", inputs, rel, abs_)
+    return values
+
+
+def keyed_numbers(got, keys, what, inputs=""):
+    """A dict with exactly ``keys``, each value a number."""
+    if type(got) is not dict:
+        raise WrongType(f"{what}{_where(inputs)}: expected a dict, got {_show(got)}")
+    if set(got) != set(keys):
+        missing = sorted(set(keys) - set(got), key=str)
+        extra = sorted(set(got) - set(keys), key=str)
+        raise AssertionError(f"{what}{_where(inputs)}: expected exactly the keys {list(keys)}"
+                             + (f"; missing {missing}" if missing else "")
+                             + (f"; unexpected {extra}" if extra else ""))
+    return {k: number(got[k], f"{what}[{k!r}]", inputs) for k in keys}
+
+
+def keyed_close(got, expected, what, inputs="", rel=REL, abs_=ABS):
+    """A dict with exactly ``expected``'s keys, each value close to the expected one."""
+    values = keyed_numbers(got, list(expected), what, inputs)
+    for k, e in expected.items():
+        close(values[k], e, f"{what}[{k!r}]", inputs, rel, abs_)
+    return values
+
+
+def integer(got, what, inputs=""):
+    """An int (never a bool)."""
+    if type(got) is not int:
+        raise WrongType(f"{what}{_where(inputs)}: expected an int, got {_show(got)}")
+    return got
+
+
+def equal(got, expected, what, inputs=""):
+    """Exact equality of plain data, for counts, names and structures."""
+    if type(got) is not type(expected) and not (
+            isinstance(expected, (list, tuple)) and type(got) in (list, tuple)):
+        raise WrongType(f"{what}{_where(inputs)}: expected {type(expected).__name__}, "
+                        f"got {_show(got)}")
+    if got != expected and not (isinstance(expected, (list, tuple)) and list(got) == list(expected)):
+        raise AssertionError(f"{what}{_where(inputs)}: expected {_show(expected)}, got {_show(got)}")
+    return got
