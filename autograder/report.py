@@ -1,0 +1,124 @@
+"""A submission's grade, and the forms it is written in: a table, Gradescope JSON, JUnit XML."""
+import json
+import textwrap
+import xml.etree.ElementTree as ET
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class CheckResult:
+    """One hidden check with the points it carries."""
+
+    group: str
+    name: str
+    title: str
+    status: str
+    message: str
+    score: float
+    max_score: float
+
+    @property
+    def passed(self):
+        return self.status == "passed"
+
+
+@dataclass
+class GradeReport:
+    """Everything the grader decided about one submission."""
+
+    submission: str
+    assignment: str | None
+    status: str = "graded"          # graded, unreadable notebook, grader error
+    message: str = ""
+    checks: list = field(default_factory=list)
+    manual_points: dict = field(default_factory=dict)   # answers left to a person
+    notes: list = field(default_factory=list)           # e.g. cells that raised
+    seed: int | None = None
+    seconds: float = 0.0
+
+    @property
+    def score(self):
+        return round(sum(c.score for c in self.checks), 6)
+
+    @property
+    def max_score(self):
+        return round(sum(c.max_score for c in self.checks), 6)
+
+    def to_dict(self):
+        data = asdict(self)
+        data.update(score=self.score, max_score=self.max_score)
+        return data
+
+    # ---- Gradescope ----
+
+    def to_gradescope(self):
+        """Gradescope's results.json: score, tests (name, score, max_score, status, output, visibility)."""
+        tests = [{"name": f"{c.group}: {c.title}",
+                  "score": round(c.score, 6), "max_score": round(c.max_score, 6),
+                  "status": "passed" if c.passed else "failed",
+                  "output": c.status if c.passed else f"{c.status}: {c.message}",
+                  "visibility": "visible"} for c in self.checks]
+        summary = [f"{self.assignment or 'unknown assignment'}: {self.score:g} / {self.max_score:g} "
+                   f"automatic points ({self.status})"]
+        if self.message:
+            summary.append(self.message)
+        summary += self.notes
+        if self.manual_points:
+            summary.append("Graded by a person later: " + ", ".join(
+                f"{k} ({v:g} points)" for k, v in self.manual_points.items()))
+        return {"score": self.score, "output": "\n".join(summary), "visibility": "visible",
+                "execution_time": round(self.seconds, 3), "tests": tests}
+
+    def write_gradescope(self, path):
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(self.to_gradescope(), f, indent=2)
+            f.write("\n")
+
+    # ---- JUnit ----
+
+    def to_junit(self):
+        """JUnit XML, one testcase per check, for CI systems that show test reports."""
+        suite = ET.Element("testsuite", name=self.assignment or "submission",
+                           tests=str(len(self.checks)),
+                           failures=str(sum(not c.passed for c in self.checks)),
+                           time=f"{self.seconds:.3f}")
+        for c in self.checks:
+            case = ET.SubElement(suite, "testcase", classname=f"{self.assignment}.{c.group}",
+                                 name=c.title)
+            if not c.passed:
+                failure = ET.SubElement(case, "failure", message=c.status, type=c.status)
+                failure.text = c.message
+        if self.status != "graded":
+            ET.SubElement(suite, "system-err").text = f"{self.status}: {self.message}"
+        return ET.tostring(suite, encoding="unicode")
+
+    def write_junit(self, path):
+        with open(path, "w", encoding="utf-8") as f:
+            f.write('<?xml version="1.0" encoding="UTF-8"?>\n' + self.to_junit() + "\n")
+
+    # ---- text ----
+
+    def table(self, width=100):
+        """A table a person reads in a terminal: check, points, status, message."""
+        lines = [f"{self.assignment or '?'}  {self.submission}",
+                 f"score {self.score:g} / {self.max_score:g}   ({self.status})"]
+        if self.message:
+            lines.append(self.message)
+        lines += [f"note: {n}" for n in self.notes]
+        if self.checks:
+            lines.append("")
+            lines.append(f"{'check':<58} {'points':>11}  status")
+            lines.append("-" * width)
+        for c in self.checks:
+            title = f"{c.group}: {c.title}"
+            title = title if len(title) <= 58 else title[:55] + "..."
+            lines.append(f"{title:<58} {c.score:>5.2f}/{c.max_score:<5.2f}  {c.status}")
+            if not c.passed and c.message:
+                for para in c.message.splitlines()[:12]:
+                    lines += textwrap.wrap(para, width - 6, initial_indent="      ",
+                                           subsequent_indent="      ") or [""]
+        if self.manual_points:
+            lines.append("")
+            lines.append("graded by a person: " + ", ".join(
+                f"{k} ({v:g} pts)" for k, v in self.manual_points.items()))
+        return "\n".join(lines)
