@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test demo bench build clean
+.PHONY: setup test demo bench build mutants clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ bench: $(STAMP)
 
 build: $(STAMP)
 	$(PY) -m assignments.build
+
+mutants: $(STAMP)
+	$(PY) tools/mutants.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
