@@ -99,24 +99,25 @@ class GradeReport:
     # ---- text ----
 
     def table(self, width=100):
-        """A table a person reads in a terminal: check, points, status, message."""
+        """What a person reads in a terminal: each point group with its checks and messages."""
         lines = [f"{self.assignment or '?'}  {self.submission}",
                  f"score {self.score:g} / {self.max_score:g}   ({self.status})"]
         if self.message:
-            lines.append(self.message)
+            lines += textwrap.wrap(self.message, width)
         lines += [f"note: {n}" for n in self.notes]
-        if self.checks:
-            lines.append("")
-            lines.append(f"{'check':<58} {'points':>11}  status")
-            lines.append("-" * width)
+        groups = {}
         for c in self.checks:
-            title = f"{c.group}: {c.title}"
-            title = title if len(title) <= 58 else title[:55] + "..."
-            lines.append(f"{title:<58} {c.score:>5.2f}/{c.max_score:<5.2f}  {c.status}")
-            if not c.passed and c.message:
-                for para in c.message.splitlines()[:12]:
-                    lines += textwrap.wrap(para, width - 6, initial_indent="      ",
-                                           subsequent_indent="      ") or [""]
+            groups.setdefault(c.group, []).append(c)
+        for group, checks in groups.items():
+            got, out_of = sum(c.score for c in checks), sum(c.max_score for c in checks)
+            lines.append("")
+            lines.append(f"{group:<{width - 16}} {got:>6.2f} / {out_of:g}")
+            for c in checks:
+                lines.append(f"  {c.status:<16} {c.title}")
+                if not c.passed and c.message:
+                    for para in c.message.splitlines()[:12]:
+                        lines += textwrap.wrap(para, width - 8, initial_indent="        ",
+                                               subsequent_indent="        ") or [""]
         if self.manual_points:
             lines.append("")
             lines.append("graded by a person: " + ", ".join(

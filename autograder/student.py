@@ -12,6 +12,7 @@ locked-down child process (for every real grade).
 """
 import inspect
 import json
+import re
 import secrets
 
 from . import child
@@ -42,7 +43,9 @@ def raise_for(error):
         raise MissingName(f"your notebook does not define {error.get('name')!r}: "
                           "run the cell that defines it and keep its name as given")
     if kind == "not_implemented":
-        raise NotImplementedYet("not implemented yet (the stub still raises NotImplementedError)")
+        where = re.findall(r", in (\w+)\n", error.get("traceback") or "")
+        what = f"{where[-1]} is" if where else "this is"
+        raise NotImplementedYet(f"{what} not implemented yet (the stub still raises NotImplementedError)")
     if kind == "too_large":
         raise WrongType(error.get("message", "the value returned is too large"))
     cls = _ERRORS.get(kind, StudentException)
