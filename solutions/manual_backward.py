@@ -48,7 +48,7 @@ def value_gradients(x, y, z):
     return {"x": xv.grad, "y": yv.grad, "z": zv.grad}
 
 
-_POSITIONS = {"x": (0, 2), "y": (0, 1), "z": (0, 0), "a": (1, 1.5), "c": (1, 0.5),
+_POSITIONS = {"x": (0, 2), "y": (0, 1), "z": (0, 0), "a": (1, 1.5), "c": (1, 0.3),
               "b": (2, 1.25), "d": (2, 0.25), "f": (3, 0.75)}
 _OPS = {"a": "+", "b": "×", "c": "×", "d": "exp", "f": "+"}
 
@@ -60,15 +60,18 @@ def draw_graph(x, y, z, ax=None):
     values, adjoints = forward_pass(x, y, z), backward_pass(x, y, z)
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4.5))
-    for src, dst in sorted(graph_edges()):
-        (x0, y0), (x1, y1) = _POSITIONS[src], _POSITIONS[dst]
-        ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
-                    arrowprops=dict(arrowstyle="->", color="0.4", shrinkA=22, shrinkB=22))
+    boxes = {}
     for name, (px, py) in _POSITIONS.items():
         title = f"{name} = {_OPS[name]}" if name in _OPS else name
-        ax.text(px, py, f"{title}\nvalue {values[name]:.3g}\ngrad {adjoints[name]:.3g}",
-                ha="center", va="center", fontsize=9,
-                bbox=dict(boxstyle="round", fc="#dbe9f6" if name in _OPS else "#f3e3c3"))
+        boxes[name] = ax.text(px, py, f"{title}\nvalue {values[name]:.3g}\ngrad {adjoints[name]:.3g}",
+                              ha="center", va="center", fontsize=9,
+                              bbox=dict(boxstyle="round", fc="#dbe9f6" if name in _OPS else "#f3e3c3"))
+    for src, dst in sorted(graph_edges()):
+        # arrows run from box edge to box edge, so every arrowhead shows
+        ax.annotate("", xy=(0.5, 0.5), xycoords=boxes[dst], xytext=(0.5, 0.5), textcoords=boxes[src],
+                    arrowprops=dict(arrowstyle="-|>", color="0.4", shrinkA=2, shrinkB=2,
+                                    patchA=boxes[src].get_bbox_patch(),
+                                    patchB=boxes[dst].get_bbox_patch()))
     ax.set_xlim(-0.5, 3.5)
     ax.set_ylim(-0.4, 2.4)
     ax.axis("off")
