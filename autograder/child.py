@@ -6,7 +6,10 @@ library.  It is also imported by the trusted parent for the wire format, so
 that both sides speak exactly the same one.
 
 Protocol: one JSON object per line.  The first request is ``setup`` (the program's
-cells and the module search path); the reply lists the cells that raised.  Then
+cells and the module search path); the reply lists the cells that raised.  While
+the cells run, the child writes progress lines ``{"id": ..., "progress": n}``
+(n cells finished; 0 before the first one starts) so that the parent knows which
+cell was running if the setup never finishes.  Then
 each request is a ``call`` of a function the student defined, or a ``probe``: a
 small trusted function shipped as source that drives the student's classes and
 returns plain data.  Every reply carries the request's id, and either a
@@ -30,6 +33,7 @@ _type, _len, _str, _isinstance, _repr = type, len, str, isinstance, repr
 _list, _tuple, _dict, _set, _frozenset = list, tuple, dict, set, frozenset
 _BaseException, _Exception = BaseException, Exception
 _dumps, _loads = json.dumps, json.loads
+_write = os.write
 _BUILTINS_SNAPSHOT = dict(builtins.__dict__)
 
 MAX_ITEMS = 100_000
@@ -68,9 +72,15 @@ def encode(value, _depth=0, _budget=None):
     return {"$object": _type_name(value)}
 
 
+_qualname = type.__dict__["__qualname__"].__get__
+
+
 def _type_name(value):
-    t = _type(value)
-    name = t.__dict__.get("__qualname__") if _isinstance(t.__dict__, _dict) else None
+    """The name of ``value``'s class, read past any metaclass trickery."""
+    try:
+        name = _qualname(_type(value))
+    except _BaseException:
+        return "object"
     return name if _type(name) is str else "object"
 
 
@@ -187,10 +197,16 @@ class Runner:
         self._names = Names(self.namespace)
         self._probes = {}
 
-    def run_cells(self, cells):
-        """Run each cell; a cell that raises is recorded and the next one runs."""
+    def run_cells(self, cells, progress=None):
+        """Run each cell; a cell that raises is recorded and the next one runs.
+
+        ``progress(n)``, if given, is called before the first cell (n = 0) and
+        after each cell (n cells finished so far).
+        """
         errors = []
-        for cell in cells:
+        if progress is not None:
+            progress(0)
+        for done, cell in enumerate(cells, 1):
             filename = f"<{'cell' if cell['student'] else 'given'} {cell['name']}>"
             source = cell["source"]
             linecache.cache[filename] = (_len(source), None, source.splitlines(True), filename)
@@ -198,6 +214,8 @@ class Runner:
                 exec(compile(source, filename, "exec"), self.namespace)
             except _BaseException as exc:  # SystemExit and KeyboardInterrupt too
                 errors.append({"cell": cell["name"], "error": describe_error(exc)})
+            if progress is not None:
+                progress(done)
         return errors
 
     def _probe(self, function, source):
@@ -231,30 +249,55 @@ class Runner:
         return reply
 
 
+def _write_line(fd, data):
+    view = memoryview(data)
+    while view:
+        view = view[_write(fd, view):]
+
+
 def serve(request_fd, reply_fd):
     """The child's main loop: read a request line, write a reply line, until EOF."""
     requests = os.fdopen(request_fd, "rb", buffering=0)
-    write = os.write
     runner = Runner()
-    buffer = b""
+    buffer = bytearray()
     while True:
-        while b"\n" not in buffer:
-            chunk = requests.read(65536)
+        newline = buffer.find(b"\n")
+        while newline < 0:              # read on, searching only what is new (large setups)
+            start = _len(buffer)
+            chunk = requests.read(1 << 20)
             if not chunk:
                 return
             buffer += chunk
-        line, buffer = buffer.split(b"\n", 1)
+            newline = buffer.find(b"\n", start)
+        line = bytes(buffer[:newline])
+        del buffer[:newline + 1]
         request = _loads(line)
         if request.get("op") == "setup":
             sys.path[:] = request.get("sys_path", sys.path)
-        reply = runner.handle(request)
+            reply = _setup(runner, request, reply_fd)
+        else:
+            reply = runner.handle(request)
         try:
             data = _dumps(reply).encode() + b"\n"
         except _BaseException as exc:
             data = _dumps({"id": reply.get("id"), "error": describe_error(exc)}).encode() + b"\n"
-        view = memoryview(data)
-        while view:
-            view = view[write(reply_fd, view):]
+        _write_line(reply_fd, data)
+
+
+def _setup(runner, request, reply_fd):
+    """Run the setup request's cells, writing a progress line before and after each."""
+    request_id = request.get("id")
+
+    def progress(done):
+        try:
+            _write_line(reply_fd, _dumps({"id": request_id, "progress": done}).encode() + b"\n")
+        except _BaseException:  # the student's code may have closed or replaced the fd
+            pass
+
+    try:
+        return {"id": request_id, "value": runner.run_cells(request["cells"], progress)}
+    except _BaseException as exc:
+        return {"id": request_id, "error": describe_error(exc)}
 
 
 if __name__ == "__main__":

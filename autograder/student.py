@@ -10,6 +10,7 @@ very process (for the notebook's own kernel in plain nbgrader, and for testing
 the suites against the master solutions), and `autograder.sandbox` runs it in a
 locked-down child process (for every real grade).
 """
+import functools
 import inspect
 import json
 import re
@@ -27,6 +28,7 @@ _ERRORS = {
 }
 
 
+@functools.lru_cache(maxsize=None)
 def probe_source(function):
     """The source of a probe: a module-level function ``def name(ns, *args)``.
 
