@@ -110,3 +110,35 @@ def equal(got, expected, what, inputs=""):
     if got != expected and not (isinstance(expected, (list, tuple)) and list(got) == list(expected)):
         raise AssertionError(f"{what}{_where(inputs)}: expected {_show(expected)}, got {_show(got)}")
     return got
+
+
+def floating(got, what, inputs=""):
+    """``got`` is a float (not an int, a bool or a subclass) and finite."""
+    if type(got) is not float:
+        kind = got.type_name if isinstance(got, Opaque) else type(got).__name__
+        raise WrongType(f"{what}{_where(inputs)}: expected a float, got {kind}: {_show(got)}")
+    if not math.isfinite(got):
+        raise WrongType(f"{what}{_where(inputs)}: expected a finite number, got {got!r}")
+    return got
+
+
+def float_close(got, expected, what, inputs="", rel=REL, abs_=ABS):
+    """``got`` is a float (strictly) within the tolerance of ``expected``."""
+    floating(got, what, inputs)
+    return close(got, expected, what, inputs, rel, abs_)
+
+
+def named(got, names):
+    """``got`` with each `Opaque` renamed after the type name a probe reported for it.
+
+    ``names`` mirrors ``got``: a type name (str) for a single value, a list for a
+    list or tuple, a dict for a dict.  Probes report names because the wire format
+    may not carry a useful one; anything that does not line up is left as it is.
+    """
+    if isinstance(got, Opaque):
+        return Opaque(names) if type(names) is str and 0 < len(names) <= 80 else got
+    if type(got) in (list, tuple) and type(names) is list and len(names) == len(got):
+        return type(got)(named(g, n) for g, n in zip(got, names))
+    if type(got) is dict and type(names) is dict:
+        return {k: named(v, names.get(k)) for k, v in got.items()}
+    return got

@@ -68,17 +68,26 @@ def sigmoid_graphs(ns, x, a, b):
     return results
 
 
-def numerical_gradient_of_cubic(ns, xs, coeffs, h):
-    """Call numerical_gradient on a cubic; report the result, the argument types
-    f saw, and whether xs was left unchanged."""
+def numerical_gradient_of_wave(ns, xs, coeffs, w, h):
+    """Call numerical_gradient on a cubic plus a fast sine wave (whose central
+    difference depends visibly on h); report the result, the argument types f saw,
+    whether xs was left unchanged (also while f ran), and the result's type names."""
+    import math
+
     seen = set()
+    touched = []
 
     def f(*args):
+        if point != xs:
+            touched.append(True)
         for arg in args:
             seen.add(type(arg).__name__)
+            if type(arg) not in (int, float):
+                raise TypeError("numerical_gradient must call f with floats, "
+                                f"not with a {type(arg).__name__}")
         total = 0.0
         for i, x in enumerate(args):
-            total += coeffs[i] * x ** 3 + coeffs[-1] * x * args[0]
+            total += coeffs[i] * x ** 3 + coeffs[-1] * x * args[0] + math.sin(w * x)
         return total
 
     point = list(xs)
@@ -86,12 +95,18 @@ def numerical_gradient_of_cubic(ns, xs, coeffs, h):
         result = ns["numerical_gradient"](f, point)
     else:
         result = ns["numerical_gradient"](f, point, h)
-    return [result, sorted(seen), point == xs and all(type(p) is float for p in point)]
+    names = [type(r).__name__ for r in result] if type(result) in (list, tuple) \
+        else type(result).__name__
+    return [result, sorted(seen),
+            point == xs and all(type(p) is float for p in point) and not touched, names]
 
 
-def max_relative_error_of(ns, xs, kind, c):
+def max_relative_error_of(ns, xs, kind, c, h=None):
     """max_relative_error on functions of Values: a correct one, one whose
-    gradient misses a term (a detached constant), and one with zero gradients."""
+    gradient misses a term (a detached constant), the same on a curved function
+    (whose central difference depends on h), one with zero gradients, one whose
+    gradients are far below the 1e-12 floor, and two where exactly one of the
+    gradients is 0."""
     Value = ns["Value"]
     calls = []
 
@@ -107,8 +122,29 @@ def max_relative_error_of(ns, xs, kind, c):
         calls.append(type(a).__name__)
         return a * 0.0 + Value(c)
 
-    f = {"correct": correct, "detached": detached, "flat": flat}[kind]
-    return [ns["max_relative_error"](f, list(xs)), sorted(set(calls))]
+    def tiny(a, b):
+        calls.append(type(a).__name__)
+        return a * (c * 1e-14) + Value(a.data * c * 1e-14) + b * 0.0
+
+    def cancelled(a, b):
+        calls.append(type(a).__name__)
+        return a * b - Value(a.data * b.data)
+
+    def frozen(a, b):
+        calls.append(type(a).__name__)
+        return Value(a.data * b.data * c) + b * 0.0
+
+    def curved(a, b):
+        calls.append(type(a).__name__)
+        return (a * 3.0).exp() * b + Value(a.data * c) * b.tanh()
+
+    f = {"correct": correct, "detached": detached, "flat": flat, "tiny": tiny,
+         "cancelled": cancelled, "frozen": frozen, "curved": curved}[kind]
+    if h is None:
+        result = ns["max_relative_error"](f, list(xs))
+    else:
+        result = ns["max_relative_error"](f, list(xs), h)
+    return [result, sorted(set(calls)), type(result).__name__]
 
 
 # ---- reference computations, in the trusted process ----
@@ -116,15 +152,6 @@ def max_relative_error_of(ns, xs, kind, c):
 def ref_sigmoid(x):
     out = Value(x).sigmoid()
     return out.data
-
-
-def ref_cubic_gradient(xs, coeffs, h):
-    def f(*args):
-        total = 0.0
-        for i, x in enumerate(args):
-            total += coeffs[i] * x ** 3 + coeffs[-1] * x * args[0]
-        return total
-    return gradcheck.numerical_gradient(f, xs, h)
 
 
 # ---- sigmoid: value and local gradient (4 points) ----
@@ -217,40 +244,58 @@ def test_sigmoid_in_larger_graphs(student, rng):
 @pytest.mark.group("numerical_gradient", weight=2)
 def test_numerical_gradient_central_formula(student, rng):
     """numerical_gradient is the central difference (f(x+h) - f(x-h)) / 2h at the given h"""
-    for h in (None, 10 ** rng.uniform(-5, -3)):
+    steps = [None, None, None, 10 ** rng.uniform(-5, -3), 10 ** rng.uniform(-5, -3)]
+    for h in steps:
         n = rng.randint(1, 5)
         xs = [rng.uniform(-2, 2) for _ in range(n)]
         coeffs = [rng.uniform(-3, 3) for _ in range(n + 1)]
-        result, seen, unchanged = student.probe(numerical_gradient_of_cubic, xs, coeffs, h)
-        expected = ref_cubic_gradient(xs, coeffs, 1e-6 if h is None else h)
-        where = f"xs = {xs}, h = {'the default' if h is None else h}"
-        checks.all_close(result, expected, "numerical_gradient(f, xs)", where)
+        w = rng.uniform(150, 250)
+        result, seen, unchanged, names = student.probe(numerical_gradient_of_wave, xs, coeffs,
+                                                       w, h)
+        expected = numerical_gradient_of_wave(
+            {"numerical_gradient": gradcheck.numerical_gradient}, xs, coeffs, w, h)[0]
+        where = f"xs = {xs}, h = {'the default (1e-6)' if h is None else h}"
+        checks.all_close(checks.named(result, names), expected, "numerical_gradient(f, xs)", where)
         if seen != ["float"]:
             raise AssertionError(f"numerical_gradient must call f with floats only; f received {seen}")
         if unchanged is not True:
-            raise AssertionError("numerical_gradient changed the list xs it was given: work on a copy")
+            raise AssertionError("numerical_gradient changed the list xs it was given (even if "
+                                 "only while it called f): work on a copy")
 
 
 @pytest.mark.group("numerical_gradient")
 def test_numerical_gradient_no_inputs(student, rng):
     """numerical_gradient of a function of no inputs is []"""
-    result, seen, unchanged = student.probe(numerical_gradient_of_cubic, [], [1.0], None)
+    result, seen, unchanged, names = student.probe(numerical_gradient_of_wave, [], [1.0], 1.0,
+                                                   None)
     checks.equal(result, [], "numerical_gradient(f, [])")
 
 
 # ---- max_relative_error (2 points) ----
 
+MRE_CASES = {"detached": "a function whose gradient misses a term",
+             "flat": "a function whose gradients are all 0",
+             "tiny": "a function whose gradients are far below 1e-12",
+             "cancelled": "a function whose gradient misses everything (numerically 0)",
+             "frozen": "a function whose gradient is 0 (numerically not)",
+             "curved": "a curved function whose gradient misses a term"}
+
+
 @pytest.mark.group("max_relative_error")
 def test_max_relative_error(student, rng):
-    """max_relative_error finds a wrong gradient, and is 0.0 where both gradients are 0"""
+    """max_relative_error finds a wrong gradient, is 0.0 where both gradients are 0, and
+    divides by at least 1e-12"""
     c = rng.uniform(0.5, 2.0)
     xs = [rng.uniform(0.5, 2.0), rng.uniform(-2.0, -0.5)]
-    for kind in ("detached", "flat"):
-        got, calls = student.probe(max_relative_error_of, xs, kind, c)
-        expected, _ = max_relative_error_of({"Value": Value, "max_relative_error":
-                                             gradcheck.max_relative_error}, xs, kind, c)
-        checks.close(got, expected, f"max_relative_error on a function with a {kind} gradient",
-                     f"xs = {xs}")
+    cases = [("detached", None), ("flat", None), ("tiny", None), ("cancelled", None),
+             ("frozen", None), ("curved", None),
+             ("curved", 10 ** rng.uniform(-4, -3))]
+    for kind, h in cases:
+        got, calls, name = student.probe(max_relative_error_of, xs, kind, c, h)
+        expected = max_relative_error_of({"Value": Value, "max_relative_error":
+                                          gradcheck.max_relative_error}, xs, kind, c, h)[0]
+        checks.close(checks.named(got, name), expected, f"max_relative_error on {MRE_CASES[kind]}",
+                     f"xs = {xs}, h = {'the default (1e-6)' if h is None else h}")
         if calls != ["Value"]:
             raise AssertionError(f"max_relative_error must call f with Values; f received {calls}")
 
@@ -260,8 +305,8 @@ def test_max_relative_error_of_correct_gradient(student, rng):
     """max_relative_error of a correct gradient is tiny"""
     c = rng.uniform(-0.5, 0.5)
     xs = [rng.uniform(-1.5, 1.5), rng.uniform(-1.5, 1.5)]
-    got, calls = student.probe(max_relative_error_of, xs, "correct", c)
-    value = checks.number(got, "max_relative_error", f"xs = {xs}")
+    got, calls, name = student.probe(max_relative_error_of, xs, "correct", c)
+    value = checks.number(checks.named(got, name), "max_relative_error", f"xs = {xs}")
     if not 0.0 <= value < 1e-6:
         raise AssertionError(f"max_relative_error of a correct gradient at xs = {xs}: "
                              f"expected a value in [0, 1e-6), got {value!r}")
