@@ -12,7 +12,8 @@ Two choices differ from the smallest possible engine:
 * ``backward()`` may be called more than once.  Like PyTorch, the gradients of the
   leaves accumulate across calls (zero them between training steps); the interior
   nodes are reset at the start of every call, so they always hold the adjoint of the
-  latest call and a second call adds exactly the same amount to every leaf.
+  latest call and a second call adds the same gradient to every leaf again (up to
+  rounding where a leaf's contributions are summed in a different order).
 
 The engine keeps the chapter's convention that ``_backward`` is a closure that
 captures its output node.  That makes every operation node part of a small
@@ -179,17 +180,25 @@ class Value:
 
         Iterative depth-first search: an explicit stack replaces recursion, so the
         depth of the graph is limited by memory, not by Python's recursion limit.
+        A node is expanded the first time it reaches the top of the stack (its
+        inputs are pushed above it) and placed in the order the second time,
+        once everything above it is done.  Only nodes go on the stack, no tuples:
+        allocating fewer objects keeps the garbage collector out of the way.
         """
-        order, seen = [], set()
-        stack = [(self, False)]
+        order, expanded, placed = [], set(), set()
+        stack = [self]
         while stack:
-            node, inputs_done = stack.pop()
-            if inputs_done:
-                order.append(node)
-            elif node not in seen:
-                seen.add(node)
-                stack.append((node, True))
-                stack.extend((child, False) for child in node._prev if child not in seen)
+            node = stack[-1]
+            if node not in expanded:
+                expanded.add(node)
+                for child in node._prev:
+                    if child not in expanded:
+                        stack.append(child)
+            else:
+                stack.pop()
+                if node not in placed:
+                    placed.add(node)
+                    order.append(node)
         return order
 
     def backward(self):

@@ -1,0 +1,1 @@
+"""Benchmarks of the kit: ``python -m bench`` runs every ``bench_*.py`` module here."""
