@@ -2,7 +2,8 @@
 
 ``grade`` grades one notebook (the CI command): it prints a table, writes the
 results files asked for, and exits 0 whenever grading completed, whatever the
-score.  It exits 1 only when ``--fail-under`` is not met, and 2 when the grader
+score (an unreadable, hostile or crashing submission is a graded result).
+``$AUTOGRADER_LIMITS`` changes the sandbox's limits (see `autograder.sandbox`).  It exits 1 only when ``--fail-under`` is not met, and 2 when the grader
 itself failed (with a message saying what to fix).
 """
 import argparse
@@ -13,6 +14,7 @@ from .errors import GraderError
 
 def _grade(args):
     from .grade import grade_notebook
+    _tolerant_output()
     report = grade_notebook(args.notebook, args.assignment, seed=args.seed)
     if args.results:
         report.write_gradescope(args.results)
@@ -24,6 +26,71 @@ def _grade(args):
         print(f"score {report.score:g} is below --fail-under {args.fail_under:g}", file=sys.stderr)
         return 1
     return 0
+
+
+def _tolerant_output():
+    """Printing a report never fails on an encoding (a CI job with LANG=C or ASCII output):
+    what cannot be encoded is shown escaped.  The results files are written before printing."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError):
+            pass
+
+
+# ---- instructors' commands (batch, reports, bundles, the demo) ----
+
+def _grade_all(args):
+    import os
+
+    from . import batch
+    if not os.path.exists(args.submissions):
+        raise GraderError(f"{args.submissions} does not exist")
+    rows = batch.grade_all(args.submissions, args.assignment, args.jobs, args.out,
+                           timeout=args.timeout, progress=not args.quiet)
+    if not rows:
+        print(f"no submissions (.ipynb files) found under {args.submissions}", file=sys.stderr)
+        return 1
+    print(batch.summary(rows))
+    print(f"\nscores: {os.path.join(args.out, 'scores.csv')}\n"
+          f"Gradescope results: {os.path.join(args.out, 'results')}/<student>/<assignment>.json")
+    if args.report:
+        from .instructor_report import write_report
+        path = write_report(args.out, os.path.join(args.out, "report.html"))
+        print(f"report: {path}")
+    return 0
+
+
+def _report(args):
+    import os
+
+    from .instructor_report import write_report
+    if not os.path.exists(args.source):
+        raise GraderError(f"{args.source} does not exist")
+    path = write_report(args.source, args.output, png=args.png)
+    print(path)
+    if args.png:
+        print(args.png if os.path.exists(args.png) else
+              "no PNG: headless chromium was not found (apt-get install chromium)")
+    return 0
+
+
+def _gradescope(args):
+    from .gradescope import build_bundle
+    path = build_bundle(args.assignment, args.output)
+    print(path)
+    return 0
+
+
+def _summary(args):
+    from .gradescope import markdown_summary
+    print(markdown_summary(args.results))
+    return 0
+
+
+def _demo(args):
+    from .demo import run_demo
+    return run_demo(args.out, keep=args.keep)
 
 
 def build_parser():
@@ -41,6 +108,46 @@ def build_parser():
     grade.add_argument("--seed", type=int, help="seed of the hidden tests' inputs (to reproduce a run)")
     grade.add_argument("--quiet", action="store_true", help="print nothing but errors")
     grade.set_defaults(run=_grade)
+
+    every = commands.add_parser("grade-all", help="grade a folder of submissions in parallel "
+                                "(no nbgrader database)")
+    every.add_argument("submissions", metavar="SUBMISSIONS_DIR",
+                       help="nbgrader's submitted/ (or a course directory), or a flat folder of .ipynb")
+    every.add_argument("--assignment", help="grade only this assignment (and use it for flat folders)")
+    every.add_argument("--jobs", type=int, default=None, metavar="N",
+                       help="worker processes (default: all cores)")
+    every.add_argument("--out", default="grades", metavar="DIR",
+                       help="where scores.csv, results/ and reports.json go (default: ./grades)")
+    every.add_argument("--timeout", type=float, default=600.0, metavar="SECONDS",
+                       help="stop a submission's grading after this long (a grader error)")
+    every.add_argument("--report", action="store_true", help="also write OUT/report.html")
+    every.add_argument("--quiet", action="store_true", help="no progress bar")
+    every.set_defaults(run=_grade_all)
+
+    report = commands.add_parser("report", help="the instructor report (HTML) of a graded class")
+    report.add_argument("source", help="a grade-all output folder, or an nbgrader course directory "
+                        "(its gradebook and autograded notebooks)")
+    report.add_argument("-o", "--output", default="report.html", help="the HTML file to write")
+    report.add_argument("--png", metavar="FILE.png",
+                        help="also render the page to a PNG (needs headless chromium)")
+    report.set_defaults(run=_report)
+
+    bundle = commands.add_parser("gradescope", help="build a Gradescope autograder bundle (.zip)")
+    bundle.add_argument("assignment", help="the assignment id")
+    bundle.add_argument("-o", "--output", help="the zip to write (default: ASSIGNMENT.zip)")
+    bundle.set_defaults(run=_gradescope)
+
+    summ = commands.add_parser("summary", help="a Markdown summary of results files "
+                               "(for a CI job summary)")
+    summ.add_argument("results", nargs="+", help="results.json files written by grade --results")
+    summ.set_defaults(run=_summary)
+
+    demo = commands.add_parser("demo", help="build, release, autograde a sample class with nbgrader, "
+                               "feedback, export, report")
+    demo.add_argument("--out", default="demo-output", help="where the demo course goes "
+                      "(default: ./demo-output, replaced on every run)")
+    demo.add_argument("--keep", action="store_true", help="keep an existing demo course directory")
+    demo.set_defaults(run=_demo)
     return parser
 
 
