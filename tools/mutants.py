@@ -39,8 +39,8 @@ Anything else is an *unreviewed survivor*: a suspected gap in a suite, or a new
 mutant nobody has judged yet.  Two scores per assignment: the gating one,
 killed / (mutants - equivalent - out of contract), is the share of the
 mutants that change behaviour EXERCISES.md specifies; the second,
-killed / (mutants - equivalent), counts every behaviour change.  The exit status is 1 when a score is below 95% or an unreviewed
-survivor exists.
+killed / (mutants - equivalent), counts every behaviour change.  The exit
+status is 1 when a gating score is below 95% or an unreviewed survivor exists.
 
     python tools/mutants.py [ASSIGNMENT ...] [--jobs N] [--seeds N]
 
