@@ -40,6 +40,7 @@ MAX_ITEMS = 100_000
 MAX_DEPTH = 32
 MAX_MESSAGE = 2_000
 MAX_TRACEBACK_FRAMES = 12
+MAX_TYPE_NAME = 200
 
 
 class _TooLarge(Exception):
@@ -121,8 +122,8 @@ def decode(data):
                 return {decode(k): decode(v) for k, v in data["$dict"]}
             except TypeError:
                 return Opaque("dict")
-        if "$object" in data:
-            return Opaque(_str(data["$object"]))
+        if "$object" in data:     # a forged reply may carry any text here: keep a name's length
+            return Opaque(_str(data["$object"])[:MAX_TYPE_NAME])
         return Opaque("dict")
     return data
 

@@ -2,9 +2,10 @@
 
 ``grade`` grades one notebook (the CI command): it prints a table, writes the
 results files asked for, and exits 0 whenever grading completed, whatever the
-score (an unreadable, hostile or crashing submission is a graded result).
-``$AUTOGRADER_LIMITS`` changes the sandbox's limits (see `autograder.sandbox`).  It exits 1 only when ``--fail-under`` is not met, and 2 when the grader
-itself failed (with a message saying what to fix).
+score (an unreadable, hostile or crashing submission is a graded result).  It
+exits 1 only when ``--fail-under`` is not met, and 2 when the grader itself
+failed (with a message saying what to fix).  ``$AUTOGRADER_LIMITS`` changes the
+sandbox's limits (see `autograder.sandbox`).
 """
 import argparse
 import sys

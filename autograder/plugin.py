@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from .errors import StudentError, WrongType
+from .errors import GraderError, StudentError, WrongType
 
 
 @dataclass
@@ -58,6 +58,7 @@ class GradingPlugin:
         self.groups = set(groups) if groups else None
         self.seed = secrets.randbits(64) if seed is None else seed
         self.checks = []
+        self.grader_errors = []      # the transport failed (the sandbox could not start ...)
 
     @pytest.fixture
     def student(self):
@@ -89,5 +90,7 @@ class GradingPlugin:
                 status, message = "skipped", ""
             else:
                 status, message = classify(call.excinfo.value)
+                if isinstance(call.excinfo.value, GraderError):
+                    self.grader_errors.append(str(call.excinfo.value))
             self.checks.append(Check(group, item.name, _title(item), weight, status, message,
                                      report.duration))

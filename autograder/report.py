@@ -1,8 +1,53 @@
-"""A submission's grade, and the forms it is written in: a table, Gradescope JSON, JUnit XML."""
+"""A submission's grade, and the forms it is written in: a table, Gradescope JSON, JUnit XML.
+
+Files are written atomically (a temporary file in the same folder, then renamed
+over the target): a grader killed mid-write, or a second write that fails,
+never leaves a truncated results file or destroys the previous one; and a file
+someone else created at that path beforehand is replaced, not written through.
+Text that cannot appear in XML 1.0 (control characters, lone surrogates) is
+escaped in the JUnit form, whoever built the report.
+"""
 import json
+import os
+import re
+import tempfile
 import textwrap
 import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass, field
+
+
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(text):
+    return _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", str(text))
+
+
+def write_atomically(path, text):
+    """Write ``text`` (UTF-8) to ``path`` through a temporary file renamed over it.
+
+    A path that is a symbolic link or not a regular file (/dev/stdout, a pipe) is written
+    through, as before: renaming over it would replace the link or the device node.
+    """
+    if os.path.islink(path) or os.path.exists(path) and not os.path.isfile(path):
+        with open(path, "w", encoding="utf-8", errors="backslashreplace") as f:
+            f.write(text)
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(path)[-40:], dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 @dataclass
@@ -70,31 +115,29 @@ class GradeReport:
                 "execution_time": round(self.seconds, 3), "tests": tests}
 
     def write_gradescope(self, path):
-        with open(path, "w", encoding="utf-8") as f:
-            json.dump(self.to_gradescope(), f, indent=2)
-            f.write("\n")
+        write_atomically(path, json.dumps(self.to_gradescope(), indent=2) + "\n")
 
     # ---- JUnit ----
 
     def to_junit(self):
         """JUnit XML, one testcase per check, for CI systems that show test reports."""
-        suite = ET.Element("testsuite", name=self.assignment or "submission",
+        suite = ET.Element("testsuite", name=_xml_text(self.assignment or "submission"),
                            tests=str(len(self.checks)),
                            failures=str(sum(not c.passed for c in self.checks)),
                            time=f"{self.seconds:.3f}")
         for c in self.checks:
-            case = ET.SubElement(suite, "testcase", classname=f"{self.assignment}.{c.group}",
-                                 name=c.title)
+            case = ET.SubElement(suite, "testcase", classname=_xml_text(f"{self.assignment}.{c.group}"),
+                                 name=_xml_text(c.title))
             if not c.passed:
-                failure = ET.SubElement(case, "failure", message=c.status, type=c.status)
-                failure.text = c.message
+                failure = ET.SubElement(case, "failure", message=_xml_text(c.status),
+                                        type=_xml_text(c.status))
+                failure.text = _xml_text(c.message)
         if self.status != "graded":
-            ET.SubElement(suite, "system-err").text = f"{self.status}: {self.message}"
+            ET.SubElement(suite, "system-err").text = _xml_text(f"{self.status}: {self.message}")
         return ET.tostring(suite, encoding="unicode")
 
     def write_junit(self, path):
-        with open(path, "w", encoding="utf-8") as f:
-            f.write('<?xml version="1.0" encoding="UTF-8"?>\n' + self.to_junit() + "\n")
+        write_atomically(path, '<?xml version="1.0" encoding="UTF-8"?>\n' + self.to_junit() + "\n")
 
     # ---- text ----
 

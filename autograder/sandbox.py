@@ -62,7 +62,10 @@ and checking from inside: uid, PID 1, no network, kit not readable)
   --map-root-user``).
 * In the mount namespace, before the child's Python starts: the kit's root,
   the grader's working directory and home, ``$AUTOGRADER_KIT_ROOT``, any copy
-  of the kit's packages in site-packages and the paths listed in
+  of the kit's packages in site-packages, every top-level folder and file
+  except the system's (`SYSTEM_TOP`: /usr, /etc, /var, /tmp ...; so /home,
+  /root, /srv, /opt, /mnt and any course or submissions folder there, other
+  students' included, are gone) and the paths listed in
   ``$AUTOGRADER_SANDBOX_HIDE`` (or the ``hide`` paths given) are
   covered by empty read-only tmpfs; /run (unix sockets) is covered too; the
   interpreter's prefix, the site-packages folders and child.py itself are
@@ -91,6 +94,17 @@ clears its environment can outlive the sandbox (the grader kills the process
 group and every process whose environment carries the sandbox's marker); and
 as root it can do anything the grader can.  Resource limits, deadlines, the
 minimal environment and the search path without the kit apply in every mode.
+
+Configuration from the environment (of the grader, never the child's)
+--------------------------------------------------------------------
+``AUTOGRADER_SANDBOX_HIDE`` more paths to hide (``os.pathsep``-separated), for
+course data kept under a system folder (/var/lib/..., /usr/local/...).
+``AUTOGRADER_REQUIRE_ISOLATION=1`` makes `isolation` fail (a `GraderError`,
+nothing graded) instead of degrading when namespaces are unavailable or, as
+root, the child could not drop to an unprivileged uid: for shared machines.
+``AUTOGRADER_LIMITS`` overrides `Limits` fields for every submission graded by
+this process, e.g. ``call_seconds=20,memory_bytes=2147483648``
+(`limits_from_environment`).
 
 Restarts: the child starts on the first request (or when `setup_errors` is
 first read); after a timeout or crash the next request starts a new child and
@@ -139,6 +153,10 @@ NAMESPACE_CWD = "/tmp/sandbox"      # the child's working directory inside its m
 _PROTECTED = ("/", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc", "/dev", "/proc",
               "/sys", "/var")
 _SCRATCH = ("/tmp", "/var/tmp", "/dev/shm")
+# Top-level entries left visible (read-only) in namespace mode; every other one is covered.
+# nix, gnu and snap hold the interpreter's own libraries on NixOS, Guix and snap installs.
+SYSTEM_TOP = frozenset({"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc", "dev",
+                        "proc", "sys", "tmp", "var", "run", "nix", "gnu", "snap"})
 _ALWAYS_COVERED = ("/run",)
 
 
@@ -157,6 +175,36 @@ class Limits:
     max_reply_bytes: int = 8 << 20       # largest reply line
     max_restarts: int = 3                # new children after timeouts/crashes
     scratch_bytes: int = 64 << 20        # size of each scratch tmpfs (namespace mode)
+
+
+def limits_from_environment(environ=None):
+    """`Limits` with the fields named in ``$AUTOGRADER_LIMITS`` (``name=value,...``) changed.
+
+    Set by whoever runs the grader (a CI job's configuration, an instructor's shell), so that
+    a course can allow slower code or tests can use small limits through the command line.
+    An unknown name or a value that is not a positive number is a `GraderError`.
+    """
+    text = (os.environ if environ is None else environ).get("AUTOGRADER_LIMITS", "").strip()
+    if not text:
+        return Limits()
+    fields = Limits.__dataclass_fields__
+    changes = {}
+    for item in text.replace(";", ",").split(","):
+        if not item.strip():
+            continue
+        name, _, value = item.partition("=")
+        name = name.strip()
+        if name not in fields:
+            raise GraderError(f"AUTOGRADER_LIMITS: unknown limit {name!r}; known: {', '.join(fields)}")
+        kind = fields[name].type
+        try:
+            number = int(float(value)) if kind in (int, "int") else float(value)
+        except ValueError:
+            number = None
+        if number is None or not number > 0 and not (name == "max_restarts" and number == 0):
+            raise GraderError(f"AUTOGRADER_LIMITS: {name} must be a positive number, got {value!r}")
+        changes[name] = number
+    return Limits(**changes)
 
 
 # ---------------------------------------------------------------------------
@@ -231,7 +279,32 @@ def default_hidden_paths():
             paths.append(candidate)
     for folder in _site_dirs():
         paths += [os.path.join(folder, name) for name in KIT_PACKAGES]
+    paths += _top_level_outside_system()
     return paths
+
+
+def _top_level_outside_system():
+    """Every folder and regular file directly under / that is not the system's (`SYSTEM_TOP`).
+
+    Course folders, other students' submissions, gradebooks and home folders can be anywhere
+    outside the kit; hiding everything but the system means none has to be listed.  What the
+    child's Python needs under them (a pyenv or a venv under /root or /opt) is bound back.
+    """
+    try:
+        names = os.listdir("/")
+    except OSError:
+        return []
+    found = []
+    for name in sorted(names):
+        path = "/" + name
+        if name in SYSTEM_TOP:
+            continue
+        try:
+            if os.path.isdir(path) or os.path.isfile(path):
+                found.append(path)
+        except OSError:
+            pass
+    return found
 
 
 def _may_traverse(path, uid, gid):
@@ -518,6 +591,24 @@ def detect(mode=None):
                       + "\n  ".join(failures))
 
 
+def _require(found):
+    """Fail closed when ``$AUTOGRADER_REQUIRE_ISOLATION`` asks for full isolation and this
+    machine cannot give it (see the module doc)."""
+    if os.environ.get("AUTOGRADER_REQUIRE_ISOLATION", "").strip() in ("", "0"):
+        return
+    lacking = []
+    if not found.namespaces:
+        lacking.append("namespaces (network, PID, mount): install util-linux's unshare, allow "
+                       "user namespaces (sysctl kernel.unprivileged_userns_clone=1; on Ubuntu "
+                       "kernel.apparmor_restrict_unprivileged_userns=0) or grade as root in a "
+                       "container started with CAP_SYS_ADMIN")
+    if found.uid is None and os.geteuid() == 0:
+        lacking.append(f"an unprivileged uid for the child (user {SANDBOX_USER!r})")
+    if lacking:
+        raise GraderError("AUTOGRADER_REQUIRE_ISOLATION is set, but this machine cannot give the "
+                          "sandbox " + "; ".join(lacking) + ". Details: " + "; ".join(found.missing))
+
+
 def _kit_visible(student):
     return student._proc_visible_path(os.path.join(KIT_ROOT, "autograder", "__init__.py"))
 
@@ -528,6 +619,7 @@ def isolation():
     with _ISOLATION_LOCK:
         if _ISOLATION is None:
             found = detect()
+            _require(found)
             if found.missing:
                 lost = []
                 if not found.namespaces:

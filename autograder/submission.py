@@ -8,10 +8,27 @@ first one wins when an id is duplicated; a missing one falls back to the
 release stub), and the code cells the student added, which run right after the
 cell they follow.  Deleting, duplicating, editing, re-typing or re-labelling
 cells therefore changes nothing about which tests run.
+
+Hardening notes (tests/adversarial/ holds the attacks these answer):
+
+* `read_notebook` reads only a regular file and refuses a symbolic link: a
+  submission checked out from a student's repository (or unpacked from a zip)
+  can be a link to the instructor's source notebook, to another student's
+  notebook or to a device, and the grader, not the sandbox, reads it.  It opens
+  without blocking (a FIFO cannot hang it) and checks the size of what it
+  opened, before parsing.  A UTF-8 byte order mark is accepted.
+* `without_magics` neutralises only what IPython would have taken as a magic,
+  a shell escape or a help request at the start of a statement (so an honest
+  ``files = !ls``, an indented ``%time f()`` or ``f?`` costs nothing), found
+  with the tokenizer (never compiled or run here), and leaves every other line
+  exactly as written.
 """
+import io
 import json
 import os
 import re
+import stat
+import tokenize
 from functools import lru_cache
 
 from .errors import GraderError, UnreadableNotebook
@@ -28,17 +45,43 @@ def source_root():
 
 
 def read_notebook(path):
-    """The notebook at ``path`` as a dict, or UnreadableNotebook saying what is wrong."""
+    """The notebook at ``path`` as a dict, or UnreadableNotebook saying what is wrong.
+
+    Only a regular file is read, never through a symbolic link, and never more
+    than `MAX_NOTEBOOK_BYTES` (checked on the opened file, before parsing).
+    """
+    name = os.path.basename(str(path))
     try:
-        size = os.path.getsize(path)
+        info = os.lstat(path)
+    except (OSError, ValueError) as exc:
+        raise UnreadableNotebook(f"cannot open {name}: {getattr(exc, 'strerror', None) or exc}") from None
+    if stat.S_ISLNK(info.st_mode):
+        raise UnreadableNotebook(f"{name} is a symbolic link, not a notebook: submit the .ipynb "
+                                 "file itself")
+    if not stat.S_ISREG(info.st_mode):
+        raise UnreadableNotebook(f"{name} is not a regular file (a folder, a device or a pipe): "
+                                 "submit the .ipynb file itself")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
+                     | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        raise UnreadableNotebook(f"cannot open {os.path.basename(str(path))}: {exc.strerror}") from None
-    if size > MAX_NOTEBOOK_BYTES:
-        raise UnreadableNotebook(
-            f"the notebook is {size / 2**20:.1f} MiB, more than the {MAX_NOTEBOOK_BYTES // 2**20} MiB "
-            "limit: clear the outputs (Kernel > Restart & Clear Output), save, and submit again")
-    with open(path, "rb") as f:
-        data = f.read(MAX_NOTEBOOK_BYTES + 1)
+        raise UnreadableNotebook(f"cannot open {name}: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):      # replaced between the two looks
+            raise UnreadableNotebook(f"{name} is not a regular file: submit the .ipynb file itself")
+        if info.st_size > MAX_NOTEBOOK_BYTES:
+            raise UnreadableNotebook(
+                f"the notebook is {info.st_size / 2**20:.1f} MiB, more than the "
+                f"{MAX_NOTEBOOK_BYTES // 2**20} MiB limit: clear the outputs (Kernel > Restart & "
+                "Clear Output), save, and submit again")
+        try:
+            data = f.read(MAX_NOTEBOOK_BYTES + 1)
+        except OSError as exc:
+            raise UnreadableNotebook(f"cannot read {name}: {exc.strerror}") from None
+    if len(data) > MAX_NOTEBOOK_BYTES:
+        raise UnreadableNotebook(f"the notebook is larger than the {MAX_NOTEBOOK_BYTES // 2**20} MiB "
+                                 "limit: clear the outputs, save, and submit again")
     return parse_notebook(data)
 
 
@@ -47,7 +90,7 @@ def parse_notebook(data):
     if not data.strip():
         raise UnreadableNotebook("the notebook file is empty: save the notebook in Jupyter and submit again")
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")     # a byte order mark (some editors add one) is fine
     except UnicodeDecodeError as exc:
         raise UnreadableNotebook(f"the notebook is not UTF-8 text (byte {exc.start}): "
                                  "submit the .ipynb file as Jupyter saved it") from None
@@ -132,29 +175,99 @@ def manual_points(assignment):
             if is_solution(c) and nbgrader_meta(c).get("grade") and c.get("cell_type") == "markdown"}
 
 
+def _own_ids(assignment):
+    """The grade ids of ``assignment``'s test, solution and answer cells that no other
+    assignment uses (given cells share ids such as given_engine)."""
+    def ids(a):
+        return {grade_id(c) for c in trusted_notebook(a)["cells"]
+                if is_test(c) or is_solution(c)} - {None}
+    others = set().union(*(ids(a) for a in ASSIGNMENTS if a != assignment))
+    return ids(assignment) - others
+
+
 def infer_assignment(path, notebook):
     """Which assignment a submission belongs to: by file name, else by its cells' ids."""
     stem = os.path.splitext(os.path.basename(str(path)))[0]
     if stem in ASSIGNMENTS:
         return stem
     ids = {grade_id(c) for c in notebook.get("cells", []) if isinstance(c, dict)} - {None}
-    matches = [a for a in ASSIGNMENTS
-               if ids & {grade_id(c) for c in trusted_notebook(a)["cells"] if is_test(c)}]
+    matches = [a for a in ASSIGNMENTS if ids & _own_ids(a)]
     if len(matches) == 1:
         return matches[0]
     raise UnreadableNotebook(f"cannot tell which assignment {os.path.basename(str(path))} belongs to: "
                              "name it like the assignment (e.g. ex28_1_sigmoid.ipynb) or pass --assignment")
 
 
+_MAYBE_MAGIC = re.compile(r"^[ \t]*[%!?]|=[ \t]*[%!]|\?[ \t]*$", re.M)
+_LHS = re.compile(r"^[ \t]*[A-Za-z_][\w.]*(?:[ \t]*,[ \t]*[A-Za-z_][\w.]*)*[ \t]*$")
+
+
+def _statements(source):
+    """(first row, last row, tokens) of every logical line, or None if it cannot be tokenized."""
+    out, current = [], []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type in (tokenize.NEWLINE, tokenize.ENDMARKER):
+                if current:
+                    out.append((current[0].start[0], tok.start[0], current))
+                current = []
+            elif tok.type not in (tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT) \
+                    and not (tok.type == tokenize.ERRORTOKEN and not tok.string.strip()):
+                current.append(tok)
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        return None
+    return out
+
+
+def _magic_kind(tokens, line):
+    """'statement' (a magic, shell escape or help request), ('assign', lhs), or None."""
+    first, last = tokens[0].string, tokens[-1].string
+    if first in ("%", "!", "?") or last == "?":
+        return "statement"
+    for i, tok in enumerate(tokens[:-1]):
+        if tok.string == "=" and tokens[i + 1].string in ("%", "!") and tok.start[0] == tokens[0].start[0]:
+            lhs = line[:tok.start[1]]
+            return ("assign", lhs.strip()) if _LHS.match(lhs) else "statement"
+    return None
+
+
+def _line_based(lines):
+    """The fallback when the cell cannot be tokenized: blank every line starting with % or !."""
+    return ["" if line.lstrip().startswith(("%", "!")) else line for line in lines]
+
+
 def without_magics(source):
-    """Python source with IPython magics and shell escapes neutralised, line numbers kept."""
+    """Python source with IPython magics, shell escapes and help requests neutralised, line
+    numbers kept.
+
+    A cell magic (``%%...`` on the first line) runs its body only for the magics whose body
+    is Python (time, timeit, capture, prun); any other cell magic makes the cell empty.  A
+    statement that is a line magic, a shell escape (``!cmd``) or a help request (``f?``,
+    ``?f``) becomes ``pass``; ``x = %magic`` and ``x = !cmd`` become ``x = None``.  Statements
+    are found with the tokenizer, so a line that merely starts with ``%`` inside an
+    expression (``("%d"\n % n)``) or a string is left alone.
+    """
     lines = source.splitlines()
     if lines and lines[0].lstrip().startswith("%%"):
         magic = re.match(r"%%(\w+)", lines[0].lstrip())
         if not magic or magic.group(1) not in _CELL_MAGIC_WITH_PYTHON_BODY or magic.group(1) == "writefile":
             return ""
         lines[0] = ""
-    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in lines) + "\n"
+    if not _MAYBE_MAGIC.search("\n".join(lines)):
+        return "\n".join(lines) + "\n"
+    statements = _statements("\n".join(lines) + "\n")
+    if statements is None:
+        return "\n".join(_line_based(lines)) + "\n"
+    for first, last, tokens in statements:
+        kind = _magic_kind(tokens, lines[first - 1])
+        if kind is None:
+            continue
+        line = lines[first - 1]
+        indent = line[:len(line) - len(line.lstrip())]
+        lines[first - 1] = indent + ("pass" if kind == "statement" else f"{kind[1]} = None")
+        for row in range(first, min(last, len(lines))):
+            lines[row] = ""
+    return "\n".join(lines) + "\n"
 
 
 def assemble(assignment, submission):
