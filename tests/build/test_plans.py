@@ -184,7 +184,7 @@ def test_no_magics_in_given_cells(nb):
 
 def test_every_notebook_has_plots_where_promised(nb, assignment):
     plots = [c for c in nb.cells if c.metadata.get("kit", {}).get("demo") and "plt." in c.source]
-    assert len(plots) == (0 if assignment == "ex28_2_dual_numbers" else 1), assignment
+    assert len(plots) == 1, assignment
 
 
 def test_solution_cells_define_the_exercise(nb, assignment):
