@@ -70,7 +70,7 @@ and checking from inside: uid, PID 1, no network, kit not readable)
   covered by empty read-only tmpfs; /run (unix sockets) is covered too; the
   interpreter's prefix, the site-packages folders and child.py itself are
   bind-mounted back read-only at their own paths (so the venv's site-packages
-  and the pyenv interpreter under /root keep working although /work/main and
+  and the pyenv interpreter under /root keep working although the kit root and
   /root are hidden); every other mount is remounted read-only (best effort;
   /proc, /sys and /dev are left alone); /tmp, /var/tmp and /dev/shm are fresh
   tmpfs of `Limits.scratch_bytes`, and so is the working directory (owned by
