@@ -20,14 +20,6 @@ from . import child
 from .errors import (MissingName, NotImplementedYet, StudentException, StudentMemoryError,
                      WrongType)
 
-_ERRORS = {
-    "missing": MissingName,
-    "not_implemented": NotImplementedYet,
-    "memory": StudentMemoryError,
-    "too_large": WrongType,
-}
-
-
 @functools.lru_cache(maxsize=None)
 def probe_source(function):
     """The source of a probe: a module-level function ``def name(ns, *args)``.
@@ -50,7 +42,7 @@ def raise_for(error):
         raise NotImplementedYet(f"{what} not implemented yet (the stub still raises NotImplementedError)")
     if kind == "too_large":
         raise WrongType(error.get("message", "the value returned is too large"))
-    cls = _ERRORS.get(kind, StudentException)
+    cls = StudentMemoryError if kind == "memory" else StudentException
     trace = error.get("traceback") or f"{error.get('type')}: {error.get('message')}"
     raise cls(f"your code raised {error.get('type')}: {error.get('message')}\n{trace}")
 

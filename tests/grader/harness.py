@@ -6,7 +6,6 @@ without the sandbox: fast enough to grade hundreds of corpus entries.
 """
 import ast
 import inspect
-import os
 from dataclasses import dataclass, field
 
 from autograder import submission
@@ -16,14 +15,16 @@ from autograder.student import InProcessStudent
 
 def given_cells(assignment):
     """The given (non-solution, non-test, non-demo) code cells of the trusted source."""
-    if os.path.exists(os.path.join(submission.source_root(), "source", assignment,
-                                   f"{assignment}.ipynb")):
-        cells = submission.trusted_notebook(assignment)["cells"]
-        return [{"name": submission.grade_id(c) or "given", "source": submission.cell_source(c),
-                 "student": False}
-                for c in cells if c.get("cell_type") == "code" and not submission.is_test(c)
-                and not submission.is_demo(c) and not submission.is_solution(c)]
-    return _fallback_given_cells(assignment)
+    cells = submission.trusted_notebook(assignment)["cells"]
+    return [{"name": submission.grade_id(c) or "given", "source": submission.cell_source(c),
+             "student": False}
+            for c in cells if c.get("cell_type") == "code" and not submission.is_test(c)
+            and not submission.is_demo(c) and not submission.is_solution(c)]
+
+
+def program(assignment, code):
+    """The cells the grader runs: the given cells, then ``code`` as one student cell."""
+    return given_cells(assignment) + [{"name": "solution", "source": code, "student": True}]
 
 
 def _module_without(module, drop):
@@ -40,22 +41,6 @@ def _module_without(module, drop):
         body.append(node)
     tree.body = body
     return ast.unparse(tree)
-
-
-def _fallback_given_cells(assignment):
-    """Until the source notebooks exist: the given code, cut from solutions directly."""
-    from solutions import checkpointing, engine, mlp, op_counting
-    plan = {
-        "ex28_1_sigmoid": [(engine, {"Value.sigmoid"})],
-        "ex28_2_dual_numbers": [(engine, set())],
-        "ex28_3_manual_backward": [(engine, set())],
-        "ex28_4_checkpointing": [(checkpointing, {"checkpointed_backprop", "best_segment"})],
-        "ex28_5_deeper_mlp": [(engine, set())],
-        "ex28_6_op_counting": [(engine, set()), (mlp, set()),
-                               (op_counting, {"OpCounter", "cheap_gradient_ratios"})],
-    }[assignment]
-    return [{"name": f"given_{i}", "source": _module_without(m, drop), "student": False}
-            for i, (m, drop) in enumerate(plan)]
 
 
 @dataclass
@@ -78,14 +63,40 @@ class Graded:
 
 def grade_code(assignment, code, seed=None):
     """Grade ``code`` (the student's cells, concatenated) in process."""
-    cells = given_cells(assignment) + [{"name": "solution", "source": code, "student": True}]
-    student = InProcessStudent.from_cells(cells)
+    student = InProcessStudent.from_cells(program(assignment, code))
     checks, _ = run_suite(assignment, student, seed=seed)
     weights, won = {}, {}
     for c in checks:
         weights[c.group] = weights.get(c.group, 0.0) + c.weight
         won[c.group] = won.get(c.group, 0.0) + (c.weight if c.status == "passed" else 0.0)
     return Graded(checks, student.setup_errors, {g: won[g] / weights[g] for g in weights})
+
+
+class RecordingStudent(InProcessStudent):
+    """Remembers every argument sent to the student's side."""
+
+    def __init__(self, namespace):
+        super().__init__(namespace)
+        self.sent = []
+
+    def _ask(self, request):
+        self.sent.append(repr(request.get("args")))
+        return super()._ask(request)
+
+
+def requests_per_seed(assignment, seeds):
+    """For each seed, the arguments that grading the master solution sent to the
+    student's side; the master must get full marks under every seed."""
+    sent = []
+    for seed in seeds:
+        student = RecordingStudent({"__name__": "__main__"})
+        assert student._runner.run_cells(program(assignment, solution_code(assignment))) == []
+        checks, used = run_suite(assignment, student, seed=seed)
+        assert used == seed
+        failed = [f"{c.group}/{c.name}: {c.status} {c.message}" for c in checks if c.status != "passed"]
+        assert checks and not failed, f"seed {seed}:\n" + "\n".join(failed)
+        sent.append(student.sent)
+    return sent
 
 
 def solution_code(assignment):

@@ -19,8 +19,6 @@ import re
 
 import pytest
 
-from autograder.run import run_suite
-from autograder.student import InProcessStudent
 from autograder.suites import suite_path
 from tests.grader import harness
 
@@ -178,32 +176,9 @@ def test_probes_are_self_contained(exercise):
 
 # ---- different seeds draw different inputs ----
 
-class RecordingStudent(InProcessStudent):
-    """Remembers every argument sent to the student's side."""
-
-    def __init__(self, namespace):
-        super().__init__(namespace)
-        self.sent = []
-
-    def _ask(self, request):
-        self.sent.append(repr(request.get("args")))
-        return super()._ask(request)
-
-
 @pytest.mark.parametrize("exercise", EXERCISES)
 def test_each_seed_draws_new_inputs(exercise):
-    cells = harness.given_cells(exercise) + [
-        {"name": "solution", "source": harness.solution_code(exercise), "student": True}]
-    sent = []
-    for seed in (SEEDS[0] + 1, SEEDS[0] + 2):
-        student = RecordingStudent({"__name__": "__main__"})
-        assert student._runner.run_cells(cells) == []
-        checks, used = run_suite(exercise, student, seed=seed)
-        assert used == seed
-        failed = [f"{c.group}/{c.name}: {c.status} {c.message}" for c in checks if c.status != "passed"]
-        assert checks and not failed, f"seed {seed}:\n" + "\n".join(failed)
-        sent.append(student.sent)
-    first, second = sent
+    first, second = harness.requests_per_seed(exercise, (SEEDS[0] + 1, SEEDS[0] + 2))
     with_inputs = [(a, b) for a, b in zip(first, second) if re.search(r"\d\.\d", a)]
     assert len(with_inputs) >= 5, "the suite sends (almost) no inputs"
     same = [a for a, b in with_inputs if a == b]
