@@ -307,7 +307,13 @@ def draw_point(rng, n):
 
 
 def draw_coeffs(rng, n):
-    return [rng.uniform(-2, 2) for _ in range(n + 2)] + [rng.uniform(-3, 3)]
+    """n + 2 coefficients, then a large constant term.
+
+    Tangents never see the constant, but the rounding error of a finite
+    difference grows with it: with |c| >= 1e5 no step h brings a finite
+    difference within 1e-9 of the gradient, so that mistake fails whatever the draw.
+    """
+    return [rng.uniform(-2, 2) for _ in range(n + 2)] + [rng.choice((-1, 1)) * rng.uniform(1e5, 1e6)]
 
 
 def check_gradient(student, kind, point, coeffs, what):

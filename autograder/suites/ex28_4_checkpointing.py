@@ -2,13 +2,15 @@
 
 The chains are drawn here when grading runs (the same kind of links as the given
 ``make_chain``: x -> a*x + b*squash(x)) and shipped to the child as plain data; a
-probe builds the functions there on the student's ``Value`` and reports the result,
-the calls and the peak of live nodes.  The reference is `solutions.checkpointing`'s
+probe builds the functions there and reports the result and, for memory and the call
+budget, the calls and the peak of live nodes, counted by the grader's own copy of the
+given ``Value`` (see `measured_run`).  The reference is `solutions.checkpointing`'s
 ``full_backprop`` on the same chain, computed here.
 
 Memory and the call budget are properties of a working checkpointed backprop: those
 checks count only when the result of the same run is right.
 """
+import inspect
 import math
 
 import pytest
@@ -28,45 +30,68 @@ def checkpointed_on_chain(ns, links, x0, segment):
     return ns["checkpointed_backprop"](fs, x0, segment)
 
 
-def measured_run(ns, links, x0, segment):
-    """[result, peak live nodes above the start, m, calls of the functions] of one
-    checkpointed_backprop run, with only reference counting freeing nodes."""
+def measured_run(ns, links, x0, segment, value_source):
+    """[result, peak live nodes above the start, m, calls of the functions, names of
+    the types the functions were given other than Value] of one checkpointed_backprop
+    run, with only reference counting freeing nodes.
+
+    The graphs are built from the grader's own copy of the given Value
+    (``value_source``), bound to the student's name ``Value`` for the run, which
+    counts its live nodes where ``Value.reset_peak()`` and ``Value.peak = ...`` do
+    not reach; the functions count their own calls in their own body, so there is
+    no inner function to call around them.
+    """
     import gc
 
-    Value = ns["Value"]
-    backprop = ns["checkpointed_backprop"]
+    scope = {}
+    exec(value_source, scope)
+    Value = scope["Value"]
+    live = [0, 0]                   # nodes alive now, most alive at once
+    init = Value.__init__
+
+    def counted_init(self, *args):
+        init(self, *args)
+        live[0] += 1
+        live[1] = max(live[1], live[0])
+
+    def counted_del(self):
+        live[0] -= 1
+    Value.__init__, Value.__del__ = counted_init, counted_del
+
+    calls, foreign = [0], set()
 
     def link(a, b, squash):
-        return lambda x: x * a + getattr(x, squash)() * b
-
-    calls = [0]
-
-    def counted(f):
-        def run(x):
+        def f(x):
             calls[0] += 1
-            return f(x)
-        return run
+            if type(x) is not Value:
+                foreign.add(type(x).__name__)
+            return x * a + getattr(x, squash)() * b
+        return f
 
-    plain = [link(a, b, squash) for a, b, squash in links]
-    fs = [counted(f) for f in plain]
+    fs = [link(a, b, squash) for a, b, squash in links]
+    backprop = ns["checkpointed_backprop"]
+    theirs = ns["Value"]
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         m = 0
-        for f in plain[:8]:
-            before = Value.alive
-            Value.reset_peak()
+        for f in fs[:8]:
+            before = live[1] = live[0]
             y = f(Value(x0))
-            m = max(m, Value.peak - before)
+            m = max(m, live[1] - before)
             del y
-        before = Value.alive
-        Value.reset_peak()
-        result = backprop(fs, x0, segment)
-        peak = Value.peak - before
+        calls[0] = 0
+        before = live[1] = live[0]
+        ns["Value"] = Value
+        try:
+            result = backprop(fs, x0, segment)
+        finally:
+            ns["Value"] = theirs
+        peak = live[1] - before
     finally:
         if was_enabled:
             gc.enable()
-    return [result, peak, m, calls[0]]
+    return [result, peak, m, calls[0], sorted(foreign)]
 
 
 def best_segments(ns, sizes):
@@ -76,6 +101,11 @@ def best_segments(ns, sizes):
 
 
 # ---- reference computations, in the trusted process ----
+
+# The given Value, as the grader's own copy to measure with (see measured_run).
+VALUE_SOURCE = "import math\n\n" + inspect.getsource(ref._leaf_backward) + "\n\n" \
+    + inspect.getsource(ref.Value)
+
 
 def draw_links(rng, n):
     return [[rng.uniform(0.85, 1.05), rng.uniform(-0.5, 0.5), rng.choice(["tanh", "sigmoid"])]
@@ -124,11 +154,18 @@ def scenarios(rng):
 def measured(student, rng, n, segment):
     """Run the measuring probe on a fresh chain; check the result before anything else."""
     links, x0 = draw_links(rng, n), rng.uniform(-1.5, 1.5)
-    result, peak, m, calls = student.probe(measured_run, links, x0, segment)
+    result, peak, m, calls, foreign = student.probe(measured_run, links, x0, segment,
+                                                    VALUE_SOURCE)
     try:
         check_result(result, links, x0, segment)
     except AssertionError as exc:
         raise type(exc)(f"{exc}\n(memory and the call budget are checked on a correct result only)") from None
+    if foreign:
+        kinds = [k[:40] for k in foreign if type(k) is str][:3] if type(foreign) is list else []
+        raise AssertionError(
+            f"for {where(n, segment, x0)} the functions were given {', '.join(kinds) or 'objects'} "
+            "instead of Values: build every graph from the notebook's Value (for instance "
+            "Value(h) from a float checkpoint), so that its live nodes can be counted")
     return checks.integer(peak, "peak live nodes"), checks.integer(m, "m"), calls, x0
 
 

@@ -272,12 +272,38 @@ def test_valid_configurations_build(student, rng):
 
 # ---- forward pass with per-layer activations (3 points) ----
 
+def relu_inputs(n_in, sizes, activations, values, inputs):
+    """What every relu neuron of the reference model sums (weights times inputs, plus
+    bias) for each of ``inputs``, with the parameters set to ``values``."""
+    model = ref.MLP(n_in, sizes) if activations == "omit" else ref.MLP(n_in, sizes, activations)
+    for p, v in zip(model.parameters(), values):
+        p.data = v
+    sums = []
+    for x in inputs:
+        h = [Value(v) for v in x]
+        for layer in model.layers:
+            sums += [sum((w * v for w, v in zip(neuron.w, h)), neuron.b).data
+                     for neuron in layer.neurons if neuron.activation == "relu"]
+            h = layer(h)
+    return sums
+
+
+def draw_forward_case(rng, n_in, sizes, activations):
+    """Parameters and three inputs, drawn again until some relu neuron (if there is one)
+    is active on some input and some is not: a relu that is cut off from the graph, or
+    that lets negative sums through, then shows on every draw."""
+    for _ in range(200):
+        values = draw_values(rng, n_in, sizes)
+        inputs = [[rng.uniform(-2.0, 2.0) for _ in range(n_in)] for _ in range(3)]
+        sums = relu_inputs(n_in, sizes, activations, values, inputs)
+        if not sums or (max(sums) > 0.05 and min(sums) < -0.05):
+            break
+    return [n_in, sizes, activations, values, inputs]
+
+
 def check_forward(student, rng, configs):
     """Run the configurations with random parameters and inputs; compare with the reference."""
-    cases = []
-    for n_in, sizes, activations in configs:
-        cases.append([n_in, sizes, activations, draw_values(rng, n_in, sizes),
-                      [[rng.uniform(-2.0, 2.0) for _ in range(n_in)] for _ in range(3)]])
+    cases = [draw_forward_case(rng, n_in, sizes, activations) for n_in, sizes, activations in configs]
     results = student.probe(forward_outputs, cases)
     checks.sequence(results, len(cases), "results")
     for (n_in, sizes, activations, values, inputs), got, expected in zip(

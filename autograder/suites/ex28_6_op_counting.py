@@ -239,8 +239,28 @@ def describe(leaves, steps, roots, outside=False):
     return where
 
 
+def covering_recipe(rng):
+    """Every kind of step once (each binary one also on a node used as both of its
+    operands, relu also below 0), all summed into the last node, so that backward()
+    on it reaches every one: a counting mistake about any kind of node then shows
+    whatever the draw, and two students with the same mistake lose the same points."""
+    x, y = rng.uniform(0.5, 2.0), -rng.uniform(0.5, 2.0)
+    terms = [[op, 0, 1] for op in BINARY] + [[op, 0, 0] for op in BINARY]
+    terms += [[op, 0] for op in UNARY] + [["relu", 1]]
+    for op in WITH_CONSTANT:
+        choices = EXPONENTS if op == "pow" else [c for c in CONSTANTS if c or op != "div_c"]
+        terms.append([op, 0, rng.choice(choices)])
+    steps, total = list(terms), 2
+    for k in range(3, 2 + len(terms)):
+        steps.append(["add", total, k])
+        total = 1 + len(steps)
+    return [x, y], steps, [total]
+
+
 def random_cases(rng, count, relu_below_zero=True):
-    """``count`` random recipes with the node(s) to call backward() on."""
+    """The covering recipe, then ``count`` random recipes, with the node(s) to call
+    backward() on."""
+    yield covering_recipe(rng)
     made = 0
     while made < count:
         leaves, steps = draw_recipe(rng, rng.randint(1, 4), rng.randint(4, 18), relu_below_zero)

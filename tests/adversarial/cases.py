@@ -1033,7 +1033,7 @@ def _(ctx):
 
 
 # ===========================================================================================
-# Known gaps: what the kit measures inside the child can be forged there (xfail, strict)
+# 28.4's measurements: taken in the child by the grader's own copy of Value
 # ===========================================================================================
 
 def _honest_full_backprop(ctx):
@@ -1043,20 +1043,26 @@ def _honest_full_backprop(ctx):
     return _write(ctx, A4, nb, "honest.ipynb")
 
 
-_GAP = ("the peak of live nodes and the call count are measured inside the child by the "
-        "suite's probe (Value.peak, wrappers around fs), so code that resets them hides a "
-        "non-checkpointed backprop; only the suite (autograder/suites/ex28_4_checkpointing.py) "
-        "can measure in a way the student's code cannot reset")
-
-
-@case("forged_peak_of_live_nodes", "code", A4, baseline=_honest_full_backprop, relation="at_most",
-      known_gap=_GAP)
+@case("forged_peak_of_live_nodes", "code", A4, baseline=_honest_full_backprop, relation="at_most")
 def _(ctx):
-    """full backprop (no checkpoints) that calls Value.reset_peak() before returning"""
+    """full backprop (no checkpoints) that resets Value's counters before returning"""
     nb = N.correct(A4)
     N.set_source(nb, "solution_checkpointed_backprop",
                  "def checkpointed_backprop(fs, x0, segment):\n    result = full_backprop(fs, x0)\n"
-                 "    Value.reset_peak()\n    return result\n")
+                 "    Value.reset_peak()\n    Value.peak = Value.alive = 0\n    return result\n")
+    return _write(ctx, A4, nb)
+
+
+@case("graph_built_from_another_class", "code", A4, baseline=_honest_full_backprop,
+      relation="at_most")
+def _(ctx):
+    """full backprop on leaves of a Value kept under another name, whose nodes the grader's
+    own copy of Value would not count"""
+    nb = N.correct(A4)
+    N.set_source(nb, "solution_checkpointed_backprop",
+                 "_Uncounted = Value\n\n\ndef checkpointed_backprop(fs, x0, segment):\n"
+                 "    x = _Uncounted(x0)\n    y = x\n    for f in fs:\n        y = f(y)\n"
+                 "    y.backward()\n    return y.data, x.grad\n")
     return _write(ctx, A4, nb)
 
 
@@ -1083,13 +1089,34 @@ def _honest_three_passes(ctx):
     return _write(ctx, A4, nb, "honest.ipynb")
 
 
-@case("hidden_function_calls", "code", A4, baseline=_honest_three_passes, relation="at_most",
-      known_gap=_GAP)
+@case("hidden_function_calls", "code", A4, baseline=_honest_three_passes, relation="at_most")
 def _(ctx):
-    """an extra forward pass made through the functions the probe wraps, unwrapped from their
-    closures so the probe does not count the calls"""
+    """an extra forward pass made through functions unwrapped from the closures of the ones
+    it was given, so that a wrapper around them would not count the calls"""
     nb = N.correct(A4)
     N.set_source(nb, "solution_checkpointed_backprop", _three_passes("_raw(f)"))
+    return _write(ctx, A4, nb)
+
+
+_GAP = ("28.4's counts are kept in the child, in the closures of the grader's own Value and "
+        "functions, because the student's code must run on them; code that digs them out of "
+        "the interpreter's internals (closures, the collector's referents) can rewrite them, and "
+        "only a person reading the code sees that")
+
+
+@case("counts_reset_through_closures", "code", A4, baseline=_honest_full_backprop,
+      relation="at_most", known_gap=_GAP)
+def _(ctx):
+    """full backprop, then the grader's count of live nodes found in the closure of
+    Value.__init__ and its peak reset"""
+    nb = N.correct(A4)
+    N.set_source(nb, "solution_checkpointed_backprop",
+                 "def checkpointed_backprop(fs, x0, segment):\n    result = full_backprop(fs, x0)\n"
+                 "    for cell in Value.__init__.__closure__ or ():\n"
+                 "        kept = cell.cell_contents\n"
+                 "        if type(kept) is list and len(kept) == 2:\n"
+                 "            kept[1] = kept[0]\n"
+                 "    return result\n")
     return _write(ctx, A4, nb)
 
 

@@ -2,20 +2,24 @@
 
 Grading draws fresh inputs every time, so a check that a wrong submission fails only
 for some draws gives two students with the same mistake different grades, and makes a
-regrade change a score.  The sample class (`examples`) is designed so that every
-mistake fails the same checks whatever the draw: its full-marks, partly-wrong and broken
-notebooks are graded here under many seeds, in process, and must get their designed
-scores every time.  (The hostile ones need the sandbox; `tests.instructor` grades them.)
+regrade change a score.  So every mistake must fail the same checks whatever the draw:
+the sample class's (`examples`) full-marks, partly-wrong and broken notebooks must get
+their designed scores under every seed, and every wrong submission of the grader's
+corpus (`tests.grader.corpus`) must fail the same checks under every seed.  All graded
+in process.  (The hostile notebooks need the sandbox; `tests.instructor` grades them.)
 
-SEED_ROUNDS sets how many seeds each notebook is graded with (default 12).
+SEED_ROUNDS sets how many seeds each is graded with (default 12 for the sample class,
+a quarter of that for the corpus).
 """
+import importlib
 import os
 
 import pytest
 
 from autograder.grade import grade_notebook
 from autograder.student import InProcessStudent
-from examples.make_examples import EXPECTED, OUT
+from examples.make_examples import ASSIGNMENTS, EXPECTED, OUT
+from tests.grader import harness
 
 ROUNDS = int(os.environ.get("SEED_ROUNDS", "12"))
 SAMPLES = sorted(key for key in EXPECTED if key[0] in ("full_marks", "partly_wrong", "broken"))
@@ -37,3 +41,21 @@ def test_designed_score_under_every_seed(student, assignment):
             wrong[seed] = (report.score, lost)
     assert not wrong, (f"designed score {score:.4f}; these seeds gave another:\n" + "\n".join(
         f"seed {seed}: {got:.4f}, failed: " + "; ".join(lost) for seed, (got, lost) in wrong.items()))
+
+
+@pytest.mark.parametrize("exercise", ASSIGNMENTS)
+def test_corpus_mistakes_fail_the_same_checks_under_every_seed(exercise):
+    wrong = importlib.import_module(f"tests.grader.corpus.{exercise}").WRONG
+    seeds = range(1000, 1000 + max(2, ROUNDS // 4))
+    varying = []
+    for name, (code, _) in wrong.items():
+        outcomes = {}
+        for seed in seeds:
+            graded = harness.grade_code(exercise, code, seed=seed)
+            failed = tuple(sorted(c.name for c in graded.checks if c.status != "passed"))
+            outcomes.setdefault(failed, []).append(seed)
+        if len(outcomes) > 1:
+            varying.append(f"{name}: " + "; ".join(f"seeds {seeds_} fail {list(failed)}"
+                                                    for failed, seeds_ in outcomes.items()))
+    assert not varying, "these mistakes fail different checks under different seeds:\n" + \
+        "\n".join(varying)
