@@ -15,11 +15,20 @@ Two choices differ from the smallest possible engine:
   latest call and a second call adds the same gradient to every leaf again (up to
   rounding where a leaf's contributions are summed in a different order).
 
-The engine keeps the chapter's convention that ``_backward`` is a closure that
-captures its output node.  That makes every operation node part of a small
-reference cycle, which CPython's cyclic garbage collector frees later rather than
-at once.  Exercise 28.4 measures memory, so it uses the cycle-free variant in
-`solutions.checkpointing`.
+Each rule is a function defined inside its operation, as in the chapter, that
+binds the nodes it needs as default arguments (``def _backward(self=self,
+out=out)``) instead of capturing them as closure variables: it is still called
+with no arguments and works the same, but it costs the garbage collector one
+object (the tuple of defaults) where a closure costs one per captured variable
+plus one.  A node keeps its inputs in the tuple ``_children`` it was made with;
+``_prev`` gives them as a set.  A training step makes tens of thousands of
+nodes, and the number of objects per node decides how many full collections the
+step triggers: this is what makes the engine fast with the collector on.
+
+Every operation node is part of a small reference cycle (the node holds its rule,
+the rule holds the node), which CPython's cyclic garbage collector frees later
+rather than at once.  Exercise 28.4 measures memory, so it uses the cycle-free
+variant in `solutions.checkpointing`.
 """
 import math
 
@@ -31,18 +40,25 @@ def _no_backward():
 class Value:
     """A scalar that remembers how it was computed, so gradients can flow back."""
 
-    __slots__ = ("data", "grad", "_backward", "_prev", "_op", "label")
+    __slots__ = ("data", "grad", "_backward", "_children", "_op", "label")
 
     def __init__(self, data, _children=(), _op="", label=""):
-        if not isinstance(data, (int, float)):
-            raise TypeError(
-                f"Value holds a single int or float, got {type(data).__name__}: {data!r}")
-        self.data = float(data)
+        if type(data) is not float:            # every operation passes a float
+            if not isinstance(data, (int, float)):
+                raise TypeError(
+                    f"Value holds a single int or float, got {type(data).__name__}: {data!r}")
+            data = float(data)
+        self.data = data
         self.grad = 0.0
         self._backward = _no_backward
-        self._prev = set(_children)
+        self._children = tuple(_children)
         self._op = _op
         self.label = label
+
+    @property
+    def _prev(self):
+        """The inputs of this node, as a set (empty for a leaf)."""
+        return frozenset(self._children)
 
     def __repr__(self):
         return f"Value(data={self.data!r}, grad={self.grad!r})"
@@ -53,7 +69,7 @@ class Value:
         other = other if isinstance(other, Value) else Value(other)
         out = Value(self.data + other.data, (self, other), "+")
 
-        def _backward():
+        def _backward(self=self, other=other, out=out):
             self.grad += out.grad
             other.grad += out.grad
         out._backward = _backward
@@ -63,7 +79,7 @@ class Value:
         other = other if isinstance(other, Value) else Value(other)
         out = Value(self.data * other.data, (self, other), "*")
 
-        def _backward():
+        def _backward(self=self, other=other, out=out):
             self.grad += other.data * out.grad
             other.grad += self.data * out.grad
         out._backward = _backward
@@ -85,7 +101,7 @@ class Value:
                 "(negative base, fractional exponent)")
         out = Value(result, (self,), "**")
 
-        def _backward():
+        def _backward(self=self, exponent=exponent, out=out):
             self.grad += exponent * self.data ** (exponent - 1) * out.grad
         out._backward = _backward
         return out
@@ -93,7 +109,7 @@ class Value:
     def relu(self):
         out = Value(self.data if self.data > 0 else 0.0, (self,), "relu")
 
-        def _backward():
+        def _backward(self=self, out=out):
             self.grad += (1.0 if out.data > 0 else 0.0) * out.grad
         out._backward = _backward
         return out
@@ -107,7 +123,7 @@ class Value:
             ) from None
         out = Value(e, (self,), "exp")
 
-        def _backward():
+        def _backward(self=self, out=out):
             self.grad += out.data * out.grad
         out._backward = _backward
         return out
@@ -117,7 +133,7 @@ class Value:
             raise ValueError(f"log is defined for positive numbers only, got {self.data!r}")
         out = Value(math.log(self.data), (self,), "log")
 
-        def _backward():
+        def _backward(self=self, out=out):
             self.grad += out.grad / self.data
         out._backward = _backward
         return out
@@ -126,7 +142,7 @@ class Value:
         t = math.tanh(self.data)
         out = Value(t, (self,), "tanh")
 
-        def _backward():
+        def _backward(self=self, t=t, out=out):
             self.grad += (1.0 - t * t) * out.grad
         out._backward = _backward
         return out
@@ -145,7 +161,7 @@ class Value:
             s = e / (1.0 + e)
         out = Value(s, (self,), "sigmoid")
 
-        def _backward():
+        def _backward(self=self, s=s, out=out):
             self.grad += s * (1.0 - s) * out.grad
         out._backward = _backward
         return out
@@ -184,6 +200,8 @@ class Value:
         inputs are pushed above it) and placed in the order the second time,
         once everything above it is done.  Only nodes go on the stack, no tuples:
         allocating fewer objects keeps the garbage collector out of the way.
+        (``_children`` holds an input twice in ``x * x``; the second copy is
+        found already placed.)
         """
         order, expanded, placed = [], set(), set()
         stack = [self]
@@ -191,7 +209,7 @@ class Value:
             node = stack[-1]
             if node not in expanded:
                 expanded.add(node)
-                for child in node._prev:
+                for child in node._children:
                     if child not in expanded:
                         stack.append(child)
             else:
@@ -205,7 +223,7 @@ class Value:
         """Add d(self)/d(leaf) to the ``grad`` of every leaf this value depends on."""
         order = self.topological_order()
         for node in order:
-            if node._prev:
+            if node._children:
                 node.grad = 0.0
         self.grad += 1.0
         for node in reversed(order):
