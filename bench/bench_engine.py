@@ -13,6 +13,10 @@ step makes about 35,000 nodes, over a hundred thousand objects the collector tra
 the full collections this growth triggers take most of micrograd's step (the kit's engine
 makes fewer objects per node, so fewer of them); the second ratio compares the two
 engines' own code.
+
+The "in a row" column is what a training loop sees: ten steps one after the other with
+no collection between them (the garbage of one step is still there in the next), ms per
+step, over fewer rounds.
 """
 import gc
 import random
@@ -25,6 +29,8 @@ SIZES = [64, 64, 1]
 LR = 0.01
 WARMUP = 3
 ROUNDS = 15
+LOOP_ROUNDS = 5
+LOOP_STEPS = 10
 
 
 def kit_step():
@@ -80,7 +86,16 @@ def timed(step, collector):
         gc.enable()
 
 
-def run(rounds=ROUNDS, warmup=WARMUP):
+def timed_in_a_row(step, steps=LOOP_STEPS):
+    """Seconds per step of ``steps`` steps in a row, the collector on, after one full collection."""
+    gc.collect()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return (time.perf_counter() - start) / steps
+
+
+def run(rounds=ROUNDS, warmup=WARMUP, loop_rounds=LOOP_ROUNDS):
     """Print the table; return {(engine, collector on?): median ms per step}."""
     engines = {"kit (solutions.engine)": kit_step(), "micrograd 0.1.0": micrograd_step()}
     names = list(engines)
@@ -95,20 +110,27 @@ def run(rounds=ROUNDS, warmup=WARMUP):
         for collector in (True, False):
             for n in (names if r % 2 == 0 else names[::-1]):
                 times[n, collector].append(timed(engines[n][0], collector) * 1e3)
+    for n in names:
+        times[n, "in a row"] = []
+    for r in range(loop_rounds):
+        for n in (names if r % 2 == 0 else names[::-1]):
+            times[n, "in a row"].append(timed_in_a_row(engines[n][0]) * 1e3)
     medians = {key: statistics.median(t) for key, t in times.items()}
 
     print(f"one training step of MLP(2, {SIZES}) (relu, relu, linear; {sizes.pop()} parameters) "
           f"on XOR's 4 points: {rounds} interleaved rounds after {warmup} warm-up steps, ms per step")
     print(f"{'engine':<24} {'median':>8} {'min':>8} {'max':>8}   {'gc off: median':>14} {'min':>8}"
-          f"   {'first loss':>10}")
+          f"   {f'{LOOP_STEPS} in a row':>12}   {'first loss':>10}")
     for n in names:
         on, off = times[n, True], times[n, False]
         print(f"{n:<24} {medians[n, True]:>8.2f} {min(on):>8.2f} {max(on):>8.2f}   "
-              f"{medians[n, False]:>14.2f} {min(off):>8.2f}   {first_losses[n]:>10.6g}")
+              f"{medians[n, False]:>14.2f} {min(off):>8.2f}   {medians[n, 'in a row']:>12.2f}   "
+              f"{first_losses[n]:>10.6g}")
     kit, micro = names
     print(f"micrograd / kit (medians): {medians[micro, True] / medians[kit, True]:.2f}x; "
           f"with the cyclic garbage collector off during the step: "
-          f"{medians[micro, False] / medians[kit, False]:.2f}x")
+          f"{medians[micro, False] / medians[kit, False]:.2f}x; "
+          f"{LOOP_STEPS} steps in a row: {medians[micro, 'in a row'] / medians[kit, 'in a row']:.2f}x")
     return medians
 
 

@@ -4,9 +4,10 @@ Grading draws fresh inputs every time, so a check that a wrong submission fails 
 for some draws gives two students with the same mistake different grades, and makes a
 regrade change a score.  So every mistake must fail the same checks whatever the draw:
 the sample class's (`examples`) full-marks, partly-wrong and broken notebooks must get
-their designed scores under every seed, and every wrong submission of the grader's
-corpus (`tests.grader.corpus`) must fail the same checks under every seed.  All graded
-in process.  (The hostile notebooks need the sandbox; `tests.instructor` grades them.)
+their designed scores under every seed, and every submission of the grader's corpus
+(`tests.grader.corpus`), wrong or correct-but-different, must fail the same checks
+under every seed.  All graded in process.  (The hostile notebooks need the sandbox;
+`tests.instructor` grades them.)
 
 SEED_ROUNDS sets how many seeds each is graded with (default 12 for the sample class,
 a quarter of that for the corpus).
@@ -44,11 +45,13 @@ def test_designed_score_under_every_seed(student, assignment):
 
 
 @pytest.mark.parametrize("exercise", ASSIGNMENTS)
-def test_corpus_mistakes_fail_the_same_checks_under_every_seed(exercise):
-    wrong = importlib.import_module(f"tests.grader.corpus.{exercise}").WRONG
+def test_corpus_verdicts_are_the_same_under_every_seed(exercise):
+    corpus = importlib.import_module(f"tests.grader.corpus.{exercise}")
+    entries = {f"wrong {name}": code for name, (code, _) in corpus.WRONG.items()}
+    entries.update((f"right {name}", code) for name, code in corpus.RIGHT.items())
     seeds = range(1000, 1000 + max(2, ROUNDS // 4))
     varying = []
-    for name, (code, _) in wrong.items():
+    for name, code in entries.items():
         outcomes = {}
         for seed in seeds:
             graded = harness.grade_code(exercise, code, seed=seed)
@@ -57,5 +60,5 @@ def test_corpus_mistakes_fail_the_same_checks_under_every_seed(exercise):
         if len(outcomes) > 1:
             varying.append(f"{name}: " + "; ".join(f"seeds {seeds_} fail {list(failed)}"
                                                     for failed, seeds_ in outcomes.items()))
-    assert not varying, "these mistakes fail different checks under different seeds:\n" + \
+    assert not varying, "these submissions fail different checks under different seeds:\n" + \
         "\n".join(varying)
