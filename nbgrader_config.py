@@ -38,3 +38,6 @@ c.GenerateFeedback.preprocessors = [
 from autograder.nbgrader_plugin import configure  # noqa: E402
 
 configure(c)
+
+# Sandbox limits for `nbgrader autograde` (fields of autograder.sandbox.Limits), e.g.
+# c.GradeWithKit.limits = {"cpu_seconds": 120, "call_seconds": 20}

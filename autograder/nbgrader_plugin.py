@@ -377,7 +377,7 @@ def _classes():
     import nbformat
     from nbconvert.exporters import NotebookExporter
     from nbgrader.preprocessors import NbGraderPreprocessor, SaveAutoGrades
-    from traitlets import Bool
+    from traitlets import Bool, Dict, TraitError, validate
 
     def coursedir_of(preprocessor):
         exporter = getattr(preprocessor, "parent", None)
@@ -417,8 +417,23 @@ def _classes():
     class GradeWithKit(NbGraderPreprocessor):
         """Grade with the trusted, sandboxed grader and write the points into the test cells."""
 
+        limits = Dict(help="Sandbox limits for every submission, as fields of "
+                           "autograder.sandbox.Limits, e.g. {'cpu_seconds': 120, 'call_seconds': 20}; "
+                           "applied over $AUTOGRADER_LIMITS").tag(config=True)
+
+        @validate("limits")
+        def _valid_limits(self, proposal):
+            from .errors import GraderError
+            from .sandbox import Limits, changed_limits
+            try:
+                changed_limits(Limits(), proposal["value"], "c.GradeWithKit.limits")
+            except GraderError as exc:
+                raise TraitError(str(exc)) from None
+            return proposal["value"]
+
         def preprocess(self, nb, resources):
             from .grade import grade_submission, unchecked_report
+            from .sandbox import changed_limits, limits_from_environment
             assignment = resources["nbgrader"]["assignment"]
             student = resources["nbgrader"]["student"]
             use_trusted_root(course_trusted_root(coursedir_of(self), assignment))
@@ -432,7 +447,8 @@ def _classes():
                 report = unchecked_report(name, assignment, kit["unreadable"]["status"],
                                           kit["unreadable"]["message"])
             else:
-                report = grade_submission(_plain(nb), assignment, name)
+                limits = changed_limits(limits_from_environment(), self.limits, "c.GradeWithKit.limits")
+                report = grade_submission(_plain(nb), assignment, name, limits)
             self.log.info("%s: %g / %g (%s) in %.2f s", name, report.score, report.max_score,
                           report.status, report.seconds)
             plain = annotate(_plain(nb), report)

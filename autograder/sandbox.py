@@ -104,7 +104,8 @@ nothing graded) instead of degrading when namespaces are unavailable or, as
 root, the child could not drop to an unprivileged uid: for shared machines.
 ``AUTOGRADER_LIMITS`` overrides `Limits` fields for every submission graded by
 this process, e.g. ``call_seconds=20,memory_bytes=2147483648``
-(`limits_from_environment`).
+(`limits_from_environment`); under nbgrader, ``c.GradeWithKit.limits`` in
+``nbgrader_config.py`` overrides them again.
 
 Restarts: the child starts on the first request (or when `setup_errors` is
 first read); after a timeout or crash the next request starts a new child and
@@ -135,7 +136,7 @@ import tempfile
 import threading
 import time
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from . import child as _child
 from .errors import GraderError, StudentCrashed, StudentError, StudentMemoryError, StudentTimeout
@@ -177,34 +178,43 @@ class Limits:
     scratch_bytes: int = 64 << 20        # size of each scratch tmpfs (namespace mode)
 
 
+def changed_limits(base, changes, source):
+    """``base`` with the `Limits` fields named in ``changes`` (name -> number, or text
+    that reads as one) set; ``source`` says where the changes come from, for the error.
+
+    An unknown name or a value that is not a positive number (``max_restarts`` may
+    be 0) is a `GraderError` naming both.
+    """
+    fields = Limits.__dataclass_fields__
+    values = {}
+    for name, value in changes.items():
+        name = str(name).strip()
+        if name not in fields:
+            raise GraderError(f"{source}: unknown limit {name!r}; known: {', '.join(fields)}")
+        kind = fields[name].type
+        try:
+            number = int(float(value)) if kind in (int, "int") else float(value)
+        except (TypeError, ValueError):
+            number = None
+        if number is None or not number > 0 and not (name == "max_restarts" and number == 0):
+            raise GraderError(f"{source}: {name} must be a positive number, got {value!r}")
+        values[name] = number
+    return replace(base, **values)
+
+
 def limits_from_environment(environ=None):
     """`Limits` with the fields named in ``$AUTOGRADER_LIMITS`` (``name=value,...``) changed.
 
     Set by whoever runs the grader (a CI job's configuration, an instructor's shell), so that
     a course can allow slower code or tests can use small limits through the command line.
-    An unknown name or a value that is not a positive number is a `GraderError`.
     """
     text = (os.environ if environ is None else environ).get("AUTOGRADER_LIMITS", "").strip()
-    if not text:
-        return Limits()
-    fields = Limits.__dataclass_fields__
     changes = {}
     for item in text.replace(";", ",").split(","):
-        if not item.strip():
-            continue
-        name, _, value = item.partition("=")
-        name = name.strip()
-        if name not in fields:
-            raise GraderError(f"AUTOGRADER_LIMITS: unknown limit {name!r}; known: {', '.join(fields)}")
-        kind = fields[name].type
-        try:
-            number = int(float(value)) if kind in (int, "int") else float(value)
-        except ValueError:
-            number = None
-        if number is None or not number > 0 and not (name == "max_restarts" and number == 0):
-            raise GraderError(f"AUTOGRADER_LIMITS: {name} must be a positive number, got {value!r}")
-        changes[name] = number
-    return Limits(**changes)
+        if item.strip():
+            name, _, value = item.partition("=")
+            changes[name] = value
+    return changed_limits(Limits(), changes, "AUTOGRADER_LIMITS")
 
 
 # ---------------------------------------------------------------------------

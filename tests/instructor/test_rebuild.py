@@ -217,6 +217,31 @@ def test_the_repositorys_nbgrader_config_plugs_the_kit_in():
     assert "autograder.nbgrader_plugin.FeedbackWithoutHiddenTests" in c.GenerateFeedback.preprocessors
 
 
+def test_sandbox_limits_come_from_the_nbgrader_config(monkeypatch):
+    import nbformat
+    from traitlets import TraitError
+    from traitlets.config import Config
+    from autograder import grade, sandbox
+    used = []
+
+    def grade_submission(notebook, assignment, name, limits=None, *args, **kw):
+        used.append(limits)
+        return grade.unchecked_report(name, assignment, "graded", "")
+    monkeypatch.setattr(grade, "grade_submission", grade_submission)
+    monkeypatch.setattr(plugin, "_freeze_heap", lambda: None)
+    monkeypatch.setenv("AUTOGRADER_LIMITS", "call_seconds=20,max_restarts=1")
+    c = Config()
+    c.GradeWithKit.limits = {"cpu_seconds": 120, "call_seconds": "30"}
+    nb = nbformat.from_dict(plugin.rebuild(A, {"cells": [], "metadata": {}}))
+    plugin.GradeWithKit(config=c).preprocess(nb, {"nbgrader": {"assignment": A, "student": "ann"}})
+    # the course's configuration wins over the environment, which wins over the defaults
+    assert used == [sandbox.Limits(cpu_seconds=120, call_seconds=30.0, max_restarts=1)]
+    for bad, message in (({"cpu": 1}, "unknown limit 'cpu'"),
+                         ({"call_seconds": -1}, "call_seconds must be a positive number")):
+        with pytest.raises(TraitError, match=message):
+            plugin.GradeWithKit(config=Config({"GradeWithKit": {"limits": bad}}))
+
+
 def test_every_assignment_rebuilds():
     for assignment in ASSIGNMENTS:
         out = plugin.rebuild(assignment, {"cells": [], "metadata": {}})
