@@ -1,6 +1,7 @@
 """The reverse-mode `Value` of solutions/engine.py: every operation's value and gradient,
 graphs that reuse nodes, deep graphs, repeated backward, errors and the node contract."""
 import decimal
+import gc
 import math
 import sys
 
@@ -332,6 +333,30 @@ def test_op_and_prev(op):
 def test_leaf_has_no_op_and_no_inputs():
     x = Value(1.0)
     assert x._op == "" and len(x._prev) == 0, f"a leaf: got _op {x._op!r}, _prev {x._prev!r}"
+
+
+def test_a_reused_input_is_one_input_of_the_set():
+    x = Value(2.0)
+    out = x * x
+    assert out._prev == {x} and len(out._prev) == 1, f"_prev of x * x: got {out._prev!r}"
+
+
+def test_an_operation_node_costs_the_collector_four_objects():
+    """The engine's speed rests on this: the collector's full passes during a training step
+    are driven by how many objects it tracks per node (a closure over self, other and out
+    would cost seven: the node, a set, the function, its cell tuple and three cells)."""
+    gc.collect()
+    gc.disable()
+    try:
+        x = Value(0.5)
+        before = len(gc.get_objects())
+        y = x
+        for _ in range(2000):
+            y = y * x
+        per_node = (len(gc.get_objects()) - before) / 2000
+    finally:
+        gc.enable()
+    assert per_node <= 4.0, f"objects the collector tracks per * node: {per_node}, expected at most 4"
 
 
 # ---- sigmoid (exercise 28.1) ----
