@@ -24,6 +24,8 @@ import time
 import xml.dom.minidom
 from dataclasses import dataclass, field
 
+import pytest
+
 from autograder.grade import grade_notebook
 from autograder.sandbox import Limits
 from autograder.suites import ASSIGNMENTS, suite_path
@@ -294,3 +296,15 @@ def check_invariants(outcome, case, bound):
         if found:
             problems.append(f"hidden-test text in {name}: {found[:5]}")
     return problems
+
+
+class UndeservedPoints(AssertionError):
+    """The only failure a known gap may have."""
+
+
+def case_param(case):
+    """The case as a pytest parameter; a known gap is a strict xfail that may fail only by
+    giving undeserved points, so it turns into a failure once the gap is closed."""
+    marks = [pytest.mark.xfail(strict=True, raises=UndeservedPoints, reason=case.known_gap)] \
+        if case.known_gap else []
+    return pytest.param(case, id=case.id, marks=marks)

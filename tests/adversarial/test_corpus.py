@@ -22,16 +22,6 @@ from .cases import CASES, Context
 from .conftest import new_marker
 
 
-class UndeservedPoints(AssertionError):
-    """The only failure a known gap may have."""
-
-
-def _param(case):
-    marks = [pytest.mark.xfail(strict=True, raises=UndeservedPoints, reason=case.known_gap)] \
-        if case.known_gap else []
-    return pytest.param(case, id=case.id, marks=marks)
-
-
 def _baseline_builder(case, outside, port):
     if isinstance(case.baseline, str):
         kind = case.baseline
@@ -91,7 +81,7 @@ def _unsafe_here():
     return None
 
 
-@pytest.mark.parametrize("case", [_param(c) for c in CASES])
+@pytest.mark.parametrize("case", [harness.case_param(c) for c in CASES])
 def test_case(case, tmp_path, outside, listener, subreaper, baselines):
     if case.category in HOSTILE and _unsafe_here():
         pytest.skip(_unsafe_here())
@@ -109,7 +99,7 @@ def test_case(case, tmp_path, outside, listener, subreaper, baselines):
     expected = baselines(key, _baseline_builder(case, outside, port), case.limits, str(base_dir))
     got = outcome.score
     if case.relation == "equal" and got != expected or got > expected + 1e-9:
-        raise UndeservedPoints(
+        raise harness.UndeservedPoints(
             f"{case.id} ({case.what}): {got:g} points, the {case.baseline if isinstance(case.baseline, str) else 'honest'} "
             f"baseline has {expected:g} and the case must get "
             f"{'exactly that' if case.relation == 'equal' else 'no more'}"
