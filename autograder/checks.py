@@ -7,7 +7,7 @@ are those of EXERCISES.md.
 """
 import math
 
-from .child import Opaque
+from .sandbox.child import Opaque
 from .errors import WrongType
 
 REL, ABS = 1e-9, 1e-12          # against the reference solution

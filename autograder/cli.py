@@ -78,7 +78,7 @@ def _report(args):
 
 def _gradescope(args):
     from .gradescope import build_bundle
-    path = build_bundle(args.assignment, args.output)
+    path = build_bundle(args.assignment, args.output, args.require or "")
     print(path)
     return 0
 
@@ -86,6 +86,20 @@ def _gradescope(args):
 def _summary(args):
     from .gradescope import markdown_summary
     print(markdown_summary(args.results))
+    return 0
+
+
+def _sandbox(args):
+    from .sandbox import levels
+    iso = levels.isolation()
+    have = iso.properties
+    print(f"sandbox: {iso.describe()}")
+    width = max(len(p) for p in levels.PROPERTIES)
+    for prop in levels.PROPERTIES:
+        given = ", ".join(have[prop]) if prop in have else "NOT DEFENDED"
+        print(f"  {prop:<{width}}  {given}")
+    if iso.missing:
+        print("missing: " + "; ".join(iso.missing))
     return 0
 
 
@@ -136,7 +150,14 @@ def build_parser():
     bundle = commands.add_parser("gradescope", help="build a Gradescope autograder bundle (.zip)")
     bundle.add_argument("assignment", help="the assignment id")
     bundle.add_argument("-o", "--output", help="the zip to write (default: ASSIGNMENT.zip)")
+    bundle.add_argument("--require", metavar="PROPERTIES",
+                        help="isolation the bundle must have to grade, e.g. filesystem,network "
+                             "(sets AUTOGRADER_REQUIRE_ISOLATION in run_autograder)")
     bundle.set_defaults(run=_gradescope)
+
+    box = commands.add_parser("sandbox", help="which isolation layers this machine gives the "
+                              "student's code, and what they defend")
+    box.set_defaults(run=_sandbox)
 
     summ = commands.add_parser("summary", help="a Markdown summary of results files "
                                "(for a CI job summary)")

@@ -56,7 +56,14 @@ fi
 "$PY" -m venv "$ROOT/venv"
 "$ROOT/venv/bin/python" -m pip install --quiet --upgrade pip
 "$ROOT/venv/bin/python" -m pip install --quiet -r "$SOURCE/requirements.txt"
-"$ROOT/venv/bin/python" -c 'import pytest, numpy, matplotlib' && echo "autograder ready"
+"$ROOT/venv/bin/python" -c 'import pytest, numpy, matplotlib'
+# The student's code runs as nobody: it may run the venv's interpreter and libraries,
+# but the kit (grader, master solutions, source notebooks) stays root's alone.
+chmod 0711 "$ROOT"
+chmod -R go+rX "$ROOT/venv"
+chown -R root:root "$SOURCE" 2>/dev/null || true
+chmod -R go-rwx "$SOURCE"
+echo "autograder ready"
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
@@ -71,8 +78,11 @@ if [ -z "$PY" ]; then
     if [ -x "$ROOT/venv/bin/python" ]; then PY="$ROOT/venv/bin/python"; else PY=python3; fi
 fi
 mkdir -p "$ROOT/results"
+# Only the grader (root) may read the kit, write the results or read the submission;
+# the student's code runs as nobody, confined by Landlock and seccomp where the kernel has them.
+chmod 0700 "$SOURCE" "$ROOT/results" "$ROOT/submission" 2>/dev/null || true
 cd "$SOURCE"
-export MPLBACKEND=Agg
+export MPLBACKEND=Agg{require}
 AUTOGRADER_KIT_ROOT="$SOURCE" PYTHONPATH="$SOURCE" exec "$PY" -m autograder.gradescope run \\
     --root "$ROOT" --assignment {assignment}
 """
@@ -136,8 +146,13 @@ def _add_bytes(zf, arcname, data, mode=0o644):
     zf.writestr(info, data)
 
 
-def build_bundle(assignment, output=None):
-    """Write the Gradescope autograder zip of ``assignment``; return its path."""
+def build_bundle(assignment, output=None, require=""):
+    """Write the Gradescope autograder zip of ``assignment``; return its path.
+
+    ``require`` (properties or layers, e.g. ``"filesystem,network"``) is set as
+    ``AUTOGRADER_REQUIRE_ISOLATION`` in ``run_autograder``: where the sandbox cannot give
+    it, every submission gets a grader error instead of a grade.
+    """
     from .errors import GraderError
     from .suites import ASSIGNMENTS
     if assignment not in ASSIGNMENTS:
@@ -150,12 +165,16 @@ def build_bundle(assignment, output=None):
         if not os.path.isfile(path):
             raise GraderError(f"{path} is missing: run `make build` first")
     output = output or f"{assignment}.zip"
+    if require:
+        from .sandbox.levels import required
+        names = ",".join(sorted(required({"AUTOGRADER_REQUIRE_ISOLATION": require})))
+        require = f"\nexport AUTOGRADER_REQUIRE_ISOLATION={names}"
     manifest = {"assignment": assignment, "kit_commit": _git_commit(),
                 "requirements": pinned_requirements()}
     os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
     with zipfile.ZipFile(output, "w") as zf:
         _add_bytes(zf, "setup.sh", SETUP_SH.encode(), 0o755)
-        _add_bytes(zf, "run_autograder", RUN_AUTOGRADER.format(assignment=assignment).encode(), 0o755)
+        _add_bytes(zf, "run_autograder", RUN_AUTOGRADER.format(assignment=assignment, require=require).encode(), 0o755)
         _add_bytes(zf, "requirements.txt", ("\n".join(manifest["requirements"]) + "\n").encode())
         _add_bytes(zf, "kit.json", (json.dumps(manifest, indent=2) + "\n").encode())
         _add_tree(zf, os.path.join(KIT_ROOT, "autograder"), "autograder")

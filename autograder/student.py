@@ -2,7 +2,7 @@
 
 Tests never hold a student object: they send a function's name (or a small
 trusted probe function) with plain arguments, and get plain data back, decoded
-here from the wire format of `autograder.child`.  Whatever went wrong on the
+here from the wire format of `autograder.sandbox.child`.  Whatever went wrong on the
 other side arrives as one of the `autograder.errors` exceptions.
 
 Two transports share this interface: `InProcessStudent` runs the code in this
@@ -16,7 +16,7 @@ import json
 import re
 import secrets
 
-from . import child
+from .sandbox import child
 from .errors import (MissingName, NotImplementedYet, StudentException, StudentMemoryError,
                      WrongType)
 

@@ -13,6 +13,7 @@ import sys
 import pytest
 
 from autograder import grade, sandbox, submission
+from autograder.sandbox import levels, namespaces
 from autograder.errors import GraderError, UnreadableNotebook
 from autograder.report import CheckResult, GradeReport
 
@@ -131,8 +132,8 @@ def test_limits_from_the_environment():
 
 def test_required_isolation_fails_closed(monkeypatch):
     degraded = sandbox.Isolation("plain", missing=("namespaces (no unshare command)",))
-    monkeypatch.setattr(sandbox, "_ISOLATION", None)
-    monkeypatch.setattr(sandbox, "detect", lambda mode=None: degraded)
+    monkeypatch.setattr(levels, "_ISOLATION", None)
+    monkeypatch.setattr(levels, "detect", lambda mode=None: degraded)
     monkeypatch.setenv("AUTOGRADER_REQUIRE_ISOLATION", "1")
     with pytest.raises(GraderError, match="AUTOGRADER_REQUIRE_ISOLATION"):
         sandbox.isolation()
@@ -148,7 +149,7 @@ def test_every_top_level_folder_but_the_systems_is_hidden():
             assert path not in hidden
         else:
             assert path in hidden
-    ops = sandbox._mount_ops(sorted(hidden), "/tmp/sandbox", 65534, 65534, 1 << 20)
+    ops = namespaces.mount_ops(sorted(hidden), "/tmp/sandbox", 65534, 65534, 1 << 20)
     covered = {op[1] for op in ops if op[0] in ("tmpfs", "hidefile")}
     assert "/usr" not in covered and "/etc" not in covered and "/" not in covered
 

@@ -17,7 +17,8 @@ import time
 import pytest
 
 from autograder import sandbox
-from autograder.child import Opaque
+from autograder.sandbox import levels, namespaces, paths, process
+from autograder.sandbox.child import Opaque
 from autograder.errors import (GraderError, MissingName, NotImplementedYet, StudentCrashed,
                                StudentError, StudentException, StudentMemoryError, StudentTimeout,
                                WrongType)
@@ -594,7 +595,9 @@ def test_the_kit_root_is_hidden(make):
         == "FileNotFoundError"
     assert student.call("read", os.path.join(sandbox.KIT_ROOT, "pyproject.toml")) == "FileNotFoundError"
     assert student.call("try_harder", sandbox.KIT_ROOT) == "ModuleNotFoundError"
-    assert student.call("read", sandbox.CHILD_PATH).startswith("read")   # needed, read-only
+    # The child's own program comes as text: not even the sandbox's code needs to be readable.
+    assert student.call("read", os.path.join(sandbox.KIT_ROOT, "autograder", "sandbox", "child.py")) \
+        == "FileNotFoundError"
 
 
 @needs_namespaces
@@ -613,7 +616,7 @@ def test_writes_land_only_in_capped_scratch_space(make):
     assert student.call("write", "mine.txt") == "wrote"
     assert student.call("write", "/tmp/mine.txt") == "wrote"
     assert student.call("write", "big.bin", 17 << 20) == "OSError"          # RLIMIT_FSIZE: EFBIG
-    for path in ("/etc/autograder-test", os.path.join(sandbox._site_dirs()[0], "evil.pth"),
+    for path in ("/etc/autograder-test", os.path.join(paths.site_dirs()[0], "evil.pth"),
                  os.path.join(sandbox.KIT_ROOT, "autograder", "evil.py"), "/var/autograder-test"):
         assert student.call("write", path) in ("PermissionError", "OSError", "FileNotFoundError")
         assert not os.path.exists(path)
@@ -703,7 +706,7 @@ class _Usage:
     (6, _Usage(rss_kib=900_000), "memory", "SIGABRT"),
 ])
 def test_how_a_death_is_explained(status, usage, kind, words):
-    child = object.__new__(sandbox._Child)
+    child = object.__new__(process.Child)
     child.limits, child.status, child.rusage = Limits(cpu_seconds=1, memory_bytes=1 << 30), status, usage
     cause, got = child._cause()
     assert got == kind and words in cause
@@ -711,8 +714,8 @@ def test_how_a_death_is_explained(status, usage, kind, words):
 
 def test_degraded_isolation_is_announced_once(monkeypatch, capsys):
     degraded = sandbox.Isolation("plain", missing=("namespaces (no unshare command)",))
-    monkeypatch.setattr(sandbox, "_ISOLATION", None)
-    monkeypatch.setattr(sandbox, "detect", lambda mode=None: degraded)
+    monkeypatch.setattr(levels, "_ISOLATION", None)
+    monkeypatch.setattr(levels, "detect", lambda mode=None: degraded)
     assert sandbox.isolation() is degraded and sandbox.isolation() is degraded
     err = capsys.readouterr().err
     assert err.count("WARNING") == 1 and "no unshare command" in err and "network" in err
@@ -724,14 +727,13 @@ def test_extra_hidden_paths_from_the_environment(monkeypatch, tmp_path):
 
 
 def test_the_mount_plan_hides_the_kit_and_binds_back_what_python_needs(tmp_path):
-    ops = sandbox._mount_ops(sandbox.default_hidden_paths(), str(tmp_path), 65534, 65534, 1 << 20)
+    ops = namespaces.mount_ops(sandbox.default_hidden_paths(), str(tmp_path), 65534, 65534, 1 << 20)
     covered = {op[1] for op in ops if op[0] in ("tmpfs", "hidefile")}
     bound = {op[2] for op in ops if op[0] == "bind"}
-    assert sandbox.KIT_ROOT in covered or any(sandbox._inside(sandbox.KIT_ROOT, c) for c in covered)
-    assert sandbox.CHILD_PATH in bound
-    for path in sandbox._site_dirs():
-        if any(sandbox._inside(path, c) for c in covered if c != str(tmp_path)):
-            assert any(sandbox._inside(path, b) for b in bound)
+    assert sandbox.KIT_ROOT in covered or any(paths.inside(sandbox.KIT_ROOT, c) for c in covered)
+    for path in paths.site_dirs():
+        if any(paths.inside(path, c) for c in covered if c != str(tmp_path)):
+            assert any(paths.inside(path, b) for b in bound)
     assert "/" not in covered and "/usr" not in covered
 
 

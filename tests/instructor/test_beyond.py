@@ -33,7 +33,7 @@ def test_the_bundle_holds_the_kit_and_gradescopes_two_scripts(bundles):
         requirements = zf.read("requirements.txt").decode()
         kit = json.loads(zf.read("kit.json"))
     for name in ("setup.sh", "run_autograder", "requirements.txt", "autograder/grade.py",
-                 "autograder/sandbox.py", "autograder/child.py",
+                 "autograder/sandbox/__init__.py", "autograder/sandbox/child.py",
                  "autograder/suites/ex28_2_dual_numbers.py", "solutions/engine.py",
                  "source/ex28_2_dual_numbers/ex28_2_dual_numbers.ipynb",
                  "release/ex28_2_dual_numbers/ex28_2_dual_numbers.ipynb"):
@@ -106,9 +106,14 @@ def test_the_workflow_runs_on_push_and_installs_the_kit_from_a_configurable_sour
     assert "push" in wf[True]                                # YAML reads `on:` as True
     assert "vars.AUTOGRADER_KIT_SOURCE" in wf["env"]["KIT_SOURCE"]
     steps = {s.get("name"): s for s in wf["jobs"]["grade"]["steps"]}
-    assert "python -m autograder grade" in steps["Grade"]["run"]
+    assert "-m autograder grade" in steps["Grade"]["run"]
+    # the grader runs as root so that the child can drop to nobody, and fails closed where the
+    # sandbox could read the kit or reach the network
+    assert "sudo env" in steps["Grade"]["run"]
+    assert "AUTOGRADER_REQUIRE_ISOLATION=filesystem,network" in steps["Grade"]["run"]
+    assert "chmod -R go-rwx" in steps["Fetch the grader"]["run"]
     assert "GITHUB_STEP_SUMMARY" in steps["Score"]["run"] and steps["Score"]["if"] == "always()"
-    assert "python -m autograder.gradescope requirements" in steps["Install the grader's requirements"]["run"]
+    assert "-m autograder.gradescope requirements" in steps["Install the grader's requirements"]["run"]
 
 
 def run_workflow_steps(repo, kit_source, tmp_path, names=("Fetch the grader", "Grade", "Score")):
@@ -120,6 +125,13 @@ def run_workflow_steps(repo, kit_source, tmp_path, names=("Fetch the grader", "G
         env[key] = str(value)
     runner_temp = tmp_path / "runner"
     runner_temp.mkdir()
+    # A runner has passwordless sudo; these tests already run as root, or skip.
+    if os.geteuid() != 0:
+        pytest.skip("the workflow's steps use sudo: run as root to run them here")
+    (runner_temp / "bin").mkdir()
+    (runner_temp / "bin" / "sudo").write_text('#!/bin/sh\nexec "$@"\n')
+    (runner_temp / "bin" / "sudo").chmod(0o755)
+    env["PATH"] = str(runner_temp / "bin") + os.pathsep + env["PATH"]
     env.update(KIT_SOURCE=str(kit_source), KIT_TOKEN="", KIT_DIR=str(runner_temp / "autograder-kit"),
                RUNNER_TEMP=str(runner_temp), GITHUB_ENV=str(runner_temp / "env"),
                GITHUB_STEP_SUMMARY=str(runner_temp / "step_summary.md"))

@@ -1,0 +1,34 @@
+"""The confinement layers a child applies to itself, as the bootstrap receives them.
+
+Each layer is a module of the standard library's means only (`landlock`, `seccomp`)
+whose source is sent to the child as text, with the function to call, its options and
+the key of its answer that says the layer is in force: the bootstrap runs them after dropping privileges and before it
+execs the child's Python, so no student code ever runs unconfined.
+"""
+import functools
+
+from . import landlock, seccomp
+from .bootstrap import layer_source
+from .paths import landlock_read_paths
+
+
+@functools.lru_cache(maxsize=None)
+def _source(module):
+    return layer_source(module)
+
+
+def layers(iso, cwd, hide):
+    """[(name, {"source", "call", "in_force", "options"})] for a child of ``iso`` in ``cwd``.
+
+    Seccomp goes first: installing it reads /proc/self, which Landlock then closes.
+    """
+    out = []
+    if iso.seccomp:
+        out.append(("seccomp", {"source": _source(seccomp), "call": "install",
+                                "in_force": "seccomp", "options": {}}))
+    if iso.landlock:
+        out.append(("landlock", {"source": _source(landlock), "call": "restrict",
+                                 "in_force": "filesystem", "options": {
+                                     "read_paths": list(landlock_read_paths(tuple(hide))),
+                                     "write_paths": [cwd]}}))
+    return out
