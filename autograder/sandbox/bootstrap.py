@@ -15,7 +15,6 @@ folder may be unreadable to the child by every means.
 Whatever fails is written to the status pipe and the process exits with 125: the
 grader reports it as "the sandbox could not start".
 """
-import os
 
 from . import child
 

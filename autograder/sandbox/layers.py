@@ -24,8 +24,11 @@ def layers(iso, cwd, hide):
     """
     out = []
     if iso.seccomp:
+        # Where Landlock scopes signals (ABI 6+), the filter leaves them alone: a child may
+        # then stop one of its own subprocesses, which the filter's pid rules cannot allow.
         out.append(("seccomp", {"source": _source(seccomp), "call": "install",
-                                "in_force": "seccomp", "options": {}}))
+                                "in_force": "seccomp",
+                                "options": {"confine_signals": iso.landlock < 6}}))
     if iso.landlock:
         out.append(("landlock", {"source": _source(landlock), "call": "restrict",
                                  "in_force": "filesystem", "options": {

@@ -93,7 +93,7 @@ class Isolation:
             if self.landlock >= 6:
                 by["signals"].append(f"Landlock ABI {self.landlock}")
         if self.seccomp:
-            for name in ("network", "signals", "processes"):
+            for name in ("network", "processes") + (("signals",) if self.landlock < 6 else ()):
                 by[name].append("seccomp")
         if self.uid is not None or os.geteuid() != 0:
             by["privileges"].append("unprivileged uid")

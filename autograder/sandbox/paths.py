@@ -116,10 +116,16 @@ def top_level_outside_system():
 
 
 
+# The system's programs: a submission that runs `sleep` or `ls` behaves as under namespaces
+# (no_new_privs makes set-uid programs ordinary, and they are as confined as the child).
+SYSTEM_PROGRAMS = ("/usr/bin", "/bin")
+
+
 @functools.lru_cache(maxsize=8)
 def landlock_read_paths(hide):
     """What Landlock lets the child read (`landlock.python_read_paths`: the interpreter,
-    the standard library, site-packages, the system's shared libraries), less every
+    the standard library, site-packages, the system's shared libraries; and
+    `SYSTEM_PROGRAMS`), less every
     hidden path inside them (``hide``: the kit's packages in site-packages ...).
 
     Landlock only allows, never subtracts, so an allowed folder holding a hidden path is
@@ -143,6 +149,8 @@ def landlock_read_paths(hide):
             allow(os.path.join(path, name))
 
     prefixes = [os.path.realpath(sys.base_prefix), os.path.realpath(sys.base_exec_prefix)]
-    for path in python_read_paths(interpreter(), prefixes, child_sys_path()):
-        allow(path)
+    for path in python_read_paths(interpreter(), prefixes, child_sys_path()) + list(SYSTEM_PROGRAMS):
+        path = os.path.realpath(path)
+        if os.path.exists(path) and not any(inside(path, o) for o in out):
+            allow(path)
     return tuple(out)

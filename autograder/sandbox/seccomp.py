@@ -17,6 +17,16 @@ remove it):
   device); terminal input injection (ioctl TIOCSTI, TIOCLINUX): EPERM;
 * ``setsid`` and ``setpgid``: EPERM, so every process the child starts stays in
   the child's process group, which the grader kills as a whole;
+* changing a file's metadata (chmod, chown, utime and xattr calls): EPERM.
+  Landlock guards a file's contents, not its mode, owner or times, and a child
+  that runs as the grader's uid (an ordinary user's pod) or as root without
+  capabilities owns the grader's files;
+* reaching a socket by address (connect, bind, listen, accept, sendmsg,
+  sendmmsg, sendto with an address): EPERM.  Only AF_UNIX sockets can be made,
+  and a unix socket reached by path (a container runtime's, D-Bus) is not a
+  file Landlock guards; a socketpair needs none of these calls;
+* raising a resource limit (setrlimit, prlimit64 with a new value): EPERM, so a
+  child that stays root keeps the grader's limits;
 * signals outside the child (see below): EPERM;
 * ``clone3``: ENOSYS.  Its flags sit in a struct a filter cannot read, and
   glibc falls back to ``clone`` (whose flags it can) when the call is missing;
@@ -65,7 +75,7 @@ instructions, and its tests check every rule from a real child.
 
 The filter is installed with ``seccomp(SECCOMP_SET_MODE_FILTER,
 SECCOMP_FILTER_FLAG_TSYNC)`` rather than ``prctl(PR_SET_SECCOMP)`` so that
-threads already started (none should be, but a library's helper thread would
+threads already started (none should be, but a library's background thread would
 be) are covered too.  On kernels 5.11 and later, calls whose answer does not
 depend on their arguments are cached by the kernel, so ``read``, ``write``,
 ``mmap`` and the like cost nothing extra.
@@ -108,6 +118,16 @@ _MACHINES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64
 # From the kernel's arch/x86/entry/syscalls/syscall_64.tbl and
 # include/uapi/asm-generic/unistd.h (used by aarch64).
 _NUMBERS = {
+    "accept": (43, 202), "accept4": (288, 242), "bind": (49, 200), "chmod": (90, None),
+    "chown": (92, None), "connect": (42, 203), "fchmod": (91, 52), "fchmodat": (268, 53),
+    "fchmodat2": (452, 452), "fchown": (93, 55), "fchownat": (260, 54),
+    "fremovexattr": (199, 16), "fsetxattr": (190, 7), "futimesat": (261, None),
+    "lchown": (94, None), "listen": (50, 201), "lremovexattr": (198, 15),
+    "lsetxattr": (189, 6), "prlimit64": (302, 261), "removexattr": (197, 14),
+    "removexattrat": (466, 466), "sendmmsg": (307, 269), "sendmsg": (46, 211),
+    "sendto": (44, 206), "setrlimit": (160, 164), "setxattr": (188, 5),
+    "setxattrat": (463, 463), "utime": (132, None), "utimensat": (280, 88),
+    "utimes": (235, None),
     "acct": (163, 89), "add_key": (248, 217), "adjtimex": (159, 171), "bpf": (321, 280),
     "chroot": (161, 51), "clock_adjtime": (305, 266), "clock_settime": (227, 112),
     "clone": (56, 220), "clone3": (435, 435), "delete_module": (176, 106),
@@ -153,6 +173,11 @@ DENIED = (
     "sethostname", "setdomainname", "syslog", "vhangup", "lookup_dcookie", "nfsservctl",
     "iopl", "ioperm", "modify_ldt", "uselib", "ustat", "sysfs", "_sysctl",
     "setsid", "setpgid",
+    "chmod", "fchmod", "fchmodat", "fchmodat2", "chown", "fchown", "lchown", "fchownat",
+    "utime", "utimes", "futimesat", "utimensat",
+    "setxattr", "lsetxattr", "fsetxattr", "setxattrat",
+    "removexattr", "lremovexattr", "fremovexattr", "removexattrat",
+    "connect", "bind", "listen", "accept", "accept4", "sendmsg", "sendmmsg", "setrlimit",
 )
 
 AF_UNIX = 1
@@ -213,6 +238,13 @@ def _never(arg, values, code, mask=None):
     return _switch(_arg(arg), [(v, _fail(code)) for v in values], _ALLOW, mask)
 
 
+def _null(arg, code):
+    """Allow when argument ``arg`` (a pointer: both 32-bit halves) is NULL, else fail."""
+    return ([_insn(_LD_W_ABS, _arg(arg)), _insn(_JEQ_K, 0, jt=0, jf=2),
+             _insn(_LD_W_ABS, _arg(arg) + 4), _insn(_JEQ_K, 0, jt=1, jf=0)]
+            + _fail(code) + _ALLOW)
+
+
 def _rules(machine, own_pid, confine_signals):
     """(name, body) for every call the filter looks at, on ``machine``."""
     rules = [(name, _fail(errno.EPERM)) for name in DENIED]
@@ -226,6 +258,8 @@ def _rules(machine, own_pid, confine_signals):
         ("personality", _only(0, [_PERSONALITY_QUERY], errno.EPERM)),
         ("mknod", _never(1, [_S_IFCHR, _S_IFBLK], errno.EPERM, mask=_S_IFMT)),
         ("mknodat", _never(2, [_S_IFCHR, _S_IFBLK], errno.EPERM, mask=_S_IFMT)),
+        ("sendto", _null(4, errno.EPERM)),
+        ("prlimit64", _null(2, errno.EPERM)),
         ("ioctl", _never(1, [_TIOCSTI, _TIOCLINUX]
                          + ([_FIOSETOWN, _SIOCSPGRP] if confine_signals else []),
                          errno.EPERM)),

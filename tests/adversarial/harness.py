@@ -214,13 +214,17 @@ def _read(path):
         return None
 
 
-def run_cli(path, results, junit, limits=None, cwd=None, timeout=180):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOGRADER_", "PYTEST_"))}
+def run_cli(path, results, junit, limits=None, cwd=None, timeout=180, wrap=None, env=None):
+    """The CI command on ``path``; ``wrap(argv)`` may change how it is run (another user, a
+    simulated container) and ``env`` adds to its environment."""
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("AUTOGRADER_", "PYTEST_"))},
+           **(env or {})}
     if limits:
         env["AUTOGRADER_LIMITS"] = _limits_env(limits)
+    argv = [PYTHON, "-m", "autograder", "grade", path, "--results", results, "--junit", junit,
+            "--seed", str(SEED)]
     started = time.monotonic()
-    proc = subprocess.run([PYTHON, "-m", "autograder", "grade", path, "--results", results,
-                           "--junit", junit, "--seed", str(SEED)],
+    proc = subprocess.run(wrap(argv) if wrap else argv,
                           capture_output=True, cwd=cwd or os.path.dirname(results), env=env,
                           timeout=timeout)
     seconds = time.monotonic() - started

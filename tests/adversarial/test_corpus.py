@@ -34,7 +34,9 @@ def _baseline_builder(case, outside, port):
     return build
 
 
-def grade_case(case, tmp_path, outside, port, student_factory=None, cli=None):
+def grade_case(case, tmp_path, outside, port, student_factory=None, cli=None, run_cli=None):
+    """Build the case under ``tmp_path`` and grade it (``run_cli(path, results, junit, case)``
+    replaces the plain CI command); the outcome and every broken promise."""
     marker = new_marker()
     folder = tmp_path / "submission"
     folder.mkdir()
@@ -44,7 +46,9 @@ def grade_case(case, tmp_path, outside, port, student_factory=None, cli=None):
     files_before = harness.snapshot(outside)
     children_before = set(harness.my_children())
     cli = case.cli if cli is None else cli
-    if cli:
+    if cli and run_cli is not None:
+        outcome = run_cli(path, results, junit, case)
+    elif cli:
         outcome = harness.run_cli(path, results, junit, case.limits, cwd=str(tmp_path))
     else:
         outcome = harness.run_inprocess(path, results, junit, case.limits, student_factory)
@@ -106,68 +110,94 @@ def test_case(case, tmp_path, outside, listener, subreaper, baselines):
             + "".join(f"\n  {g}: {s}: {m[:300]}" for g, s, m in outcome.checks if s != "passed"))
 
 
-# ---- the same cases where the machine gives no namespaces (degraded mode) ----------------
+# ---- the same cases where no namespaces can be made (containers) -------------------------
 #
-# Without namespaces the child still gets the limits, the deadlines, the minimal environment and
-# the search path without the kit, and, where the interpreter is readable by `nobody`, an
-# unprivileged uid.  Honest, tampered-notebook and resource cases must come out exactly the same.
-# Hostile code runs only where the child is unprivileged: as root (here when the interpreter lives
-# under /root), nothing stops it from signalling or rewriting the grader, which is why the README
-# tells instructors to set AUTOGRADER_REQUIRE_ISOLATION=1 on such machines.  Even unprivileged,
-# what file permissions and the network allow stays reachable (DEGRADED_GAPS).
+# Gradescope runs its bundle as root in a container without namespaces, a JupyterHub pod runs
+# nbgrader as an ordinary user: there the child confines itself with Landlock and seccomp (and,
+# as root, loses its uid or its capabilities).  Every case must come out as it does with
+# namespaces, every promise included: nothing outside the sandbox read or changed, no
+# connection, no process left.  As root the cases run in this process with the namespaces
+# layer disabled; as an ordinary user each goes through the CI command run as a throwaway uid
+# in a simulated container (unshare hidden, `tests.container`).
 
-DEGRADED_GAPS = {
-    "reads_the_source_notebook": "the kit's files are readable wherever file permissions allow",
-    "imports_the_solutions": "the kit's files are readable wherever file permissions allow",
-    "reads_the_hidden_suite": "the kit's files are readable wherever file permissions allow",
-    "detects_the_grader": "the kit's files are readable wherever file permissions allow",
-    "reads_another_student_and_the_gradebook": "world-readable course folders are readable",
-    "opens_sockets": "no network namespace: 127.0.0.1 is reachable",
-    "daemon_in_new_session_holding_pipes": "a process in a new session with a cleared "
-                                           "environment carries no marker to be found by",
-    "writes_results_gradebook_and_kit": "the machine's /tmp is shared (nothing of the grader's "
-                                        "is writable by an unprivileged child, but /tmp is)",
-}
+def _container_isolation():
+    from autograder.sandbox import detect, landlock, seccomp
+    if not landlock.abi_version() or not seccomp.supported():
+        pytest.skip("without namespaces the kit is hidden by Landlock and the network closed by "
+                    f"seccomp; here Landlock ABI {landlock.abi_version()}, seccomp "
+                    f"{'yes' if seccomp.supported() else 'no'}")
+    iso = detect(disable={"namespaces"})
+    assert not iso.namespaces and {"landlock", "seccomp"} <= set(iso.layers), iso.describe()
+    return iso
+
+
+CONTAINER_CASES = [c for c in CASES if c.category != "files"]
+
+
 @pytest.fixture(scope="module")
-def plain_isolation():
-    from autograder import sandbox
-    return sandbox.detect("plain")
+def container_isolation():
+    return _container_isolation()
 
 
-def _degraded_param(case):
-    marks = []
-    if case.name in DEGRADED_GAPS:
-        marks.append(pytest.mark.xfail(strict=False, reason="degraded mode: " + DEGRADED_GAPS[case.name]))
-    return pytest.param(case, id=case.id, marks=marks)
+def _check_against_baseline(case, outcome, problems, outside, port, baselines, tmp_path):
+    key = (case.baseline if isinstance(case.baseline, str) else case.id, case.assignment,
+           tuple(sorted((case.limits or {}).items())))
+    base_dir = tmp_path / "baseline"
+    base_dir.mkdir()
+    expected = baselines(key, _baseline_builder(case, outside, port), case.limits, str(base_dir))
+    got = outcome.score
+    assert not problems, f"{case.id} ({case.what}):\n- " + "\n- ".join(problems)
+    if case.relation == "equal" and got != expected or got > expected + 1e-9:
+        raise harness.UndeservedPoints(
+            f"{case.id} ({case.what}): {got:g} points, baseline {expected:g} ({case.relation})"
+            + "".join(f"\n  {g}: {s}: {m[:300]}" for g, s, m in outcome.checks if s != "passed"))
 
 
-DEGRADED = [c for c in CASES if c.category not in ("files",) and not c.known_gap
-            and c.name != "fills_the_disk"]     # without namespaces there is no capped scratch space
-
-
-@pytest.mark.parametrize("case", [_degraded_param(c) for c in DEGRADED])
-def test_case_degraded(case, tmp_path, outside, listener, subreaper, baselines, plain_isolation):
+@pytest.mark.parametrize("case", [harness.case_param(c) for c in CONTAINER_CASES])
+def test_case_as_root_without_namespaces(case, tmp_path, outside, listener, subreaper, baselines,
+                                         container_isolation):
     from autograder.sandbox import Limits, SandboxedStudent
-    if case.category in HOSTILE and plain_isolation.uid is None:
-        pytest.skip("without namespaces the child here cannot drop to an unprivileged uid, so it "
-                    "runs as the grader's own user and hostile code is not contained (see "
-                    "AUTOGRADER_REQUIRE_ISOLATION); why: "
-                    + (plain_isolation.missing[-1] if plain_isolation.missing else "not root"))
     limits = Limits(**case.limits) if case.limits else Limits()
 
     def factory(cells):
-        return SandboxedStudent(cells, limits, isolation=plain_isolation)
+        return SandboxedStudent(cells, limits, isolation=container_isolation)
 
     port, seen = listener
     connections = len(seen)
     outcome, problems = grade_case(case, tmp_path, outside, port, student_factory=factory, cli=False)
     if len(seen) > connections:
         problems.append(f"a connection from the sandbox reached this machine: {seen[connections:]}")
-    key = (case.baseline if isinstance(case.baseline, str) else case.id, case.assignment,
-           tuple(sorted((case.limits or {}).items())))
-    base_dir = tmp_path / "baseline"
-    base_dir.mkdir()
-    expected = baselines(key, _baseline_builder(case, outside, port), case.limits, str(base_dir))
-    if case.relation == "equal" and outcome.score != expected or outcome.score > expected + 1e-9:
-        problems.append(f"score {outcome.score:g}, baseline {expected:g} ({case.relation})")
-    assert not problems, f"{case.id} ({case.what}):\n- " + "\n- ".join(problems)
+    _check_against_baseline(case, outcome, problems, outside, port, baselines, tmp_path)
+
+
+@pytest.mark.parametrize("case", [harness.case_param(c) for c in CONTAINER_CASES])
+def test_case_as_an_ordinary_user_without_namespaces(case, outside, listener, subreaper, baselines,
+                                                      tmp_path):
+    import pathlib
+    import shutil
+    import tempfile
+
+    from tests.container import THROWAWAY_UID, can_simulate, container_argv
+    if can_simulate():
+        pytest.skip(can_simulate())
+    _container_isolation()
+    folder = pathlib.Path(tempfile.mkdtemp(prefix="ordinary-user-"))
+    os.chmod(folder, 0o755)
+
+    def run_as_user(path, results, junit, case):
+        for dirpath, dirs, files in os.walk(folder):
+            for name in [dirpath] + [os.path.join(dirpath, f) for f in dirs + files]:
+                os.lchown(name, THROWAWAY_UID, THROWAWAY_UID)
+        return harness.run_cli(path, results, junit, case.limits, cwd=str(folder),
+                               wrap=lambda argv: container_argv(argv, str(folder), THROWAWAY_UID),
+                               env={"HOME": str(folder), "PYTHONPATH": N.KIT_ROOT})
+
+    try:
+        port, seen = listener
+        connections = len(seen)
+        outcome, problems = grade_case(case, folder, outside, port, cli=True, run_cli=run_as_user)
+        if len(seen) > connections:
+            problems.append(f"a connection from the sandbox reached this machine: {seen[connections:]}")
+        _check_against_baseline(case, outcome, problems, outside, port, baselines, tmp_path)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
