@@ -11,6 +11,8 @@ import pytest
 from autograder import gradescope
 from autograder.batch import grade_one
 
+from tests.container import can_simulate, container_argv
+
 from .helpers import KIT_ROOT, example_path, expected
 
 WORKFLOW = os.path.join(KIT_ROOT, "release", ".github", "workflows", "autograde.yml")
@@ -84,6 +86,39 @@ def test_the_bundle_runs_its_own_copy_of_the_kit(bundles, tmp_path):
     proc, results = run_bundle(bundles["ex28_3_manual_backward"], root,
                                example_path("full_marks", "ex28_3_manual_backward"), extract=False)
     assert any("bundle copy" in t["output"] for t in results["tests"])
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(can_simulate() is not None, reason=str(can_simulate()))
+def test_the_bundle_hides_its_kit_in_a_container_without_namespaces(bundles, tmp_path):
+    """Gradescope's container has no namespaces: a submission importing the master solutions
+    from the bundle's own copy of the kit earns nothing, the correct one full marks, and the
+    kit, the results and the submission are root's alone."""
+    from autograder.sandbox import landlock
+    if not landlock.abi_version():
+        pytest.skip("the kit is hidden here by Landlock, which this kernel lacks")
+    assignment = "ex28_3_manual_backward"
+    scores = {}
+    for kind in ("steal", "correct"):
+        root = tmp_path / kind
+        gradescope.extract_bundle(bundles[assignment], str(root))
+        notebook = json.loads(open(example_path("full_marks", assignment)).read())
+        if kind == "steal":
+            for cell in notebook["cells"]:
+                if cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+                    cell["source"] = (f"import sys\nsys.path.insert(0, {str(root / 'source')!r})\n"
+                                      "from solutions.manual_backward import *\n")
+        (root / "submission" / f"{assignment}.ipynb").write_text(json.dumps(notebook))
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOGRADER_", "PYTHON"))}
+        env.update(AUTOGRADER_GRADESCOPE_ROOT=str(root), AUTOGRADER_PYTHON=sys.executable)
+        proc = subprocess.run(container_argv([str(root / "run_autograder")], str(tmp_path)),
+                              capture_output=True, text=True, env=env, cwd=str(root), timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        with open(root / "results" / "results.json") as f:
+            scores[kind] = json.load(f)["score"]
+        for folder in ("source", "results", "submission"):
+            assert (root / folder).stat().st_mode & 0o777 == 0o700, folder
+    assert scores == {"steal": 0, "correct": 12}
 
 
 @pytest.mark.slow
