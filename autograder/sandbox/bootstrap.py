@@ -5,16 +5,21 @@ root where the grader is root), before any student code, and in this order: the 
 operations of `namespaces.mount_ops`, the resource limits, the working directory and
 umask, the switch to the unprivileged uid (or, for a child that must stay root, the
 loss of every capability), no_new_privs and the parent-death signal,
-then each confinement layer in turn (`landlock`, `seccomp`: each module's source is
-sent as text with the function to call and its options; a layer that cannot be
+then each confinement layer in turn (`landlock`, `seccomp`: each module's code is
+sent compiled with the function to call and its options; a layer that cannot be
 applied stops the start with a message, so a child never runs with less than the
 grader expects), and last it execs the child's Python with the child's program
-(`child.py`) given as text too.  Nothing here reads a file of the kit, so the kit's
-folder may be unreadable to the child by every means.
+(`child.py`) given as text.  The configuration and the layers' code reach it in a
+memory file (`config_file`), marshalled, so that it compiles nothing.  Nothing here
+reads a file of the kit, so the kit's folder may be unreadable to the child by every
+means.
 
 Whatever fails is written to the status pipe and the process exits with 125: the
 grader reports it as "the sandbox could not start".
 """
+
+import marshal
+import os
 
 from . import child
 
@@ -22,8 +27,9 @@ with open(child.__file__, encoding="utf-8") as _f:
     CHILD_SOURCE = _f.read()
 
 _PROGRAM = r'''
-import os
-C = @CONFIG@
+import marshal, os
+with os.fdopen(@CONFIG_FD@, "rb") as f:
+    C = marshal.loads(f.read())
 os.set_inheritable(C["status_fd"], False)
 try:
     import ctypes
@@ -128,7 +134,7 @@ try:
     import types
     for name, layer in C["layers"]:
         module = types.ModuleType(name)
-        exec(compile(layer["source"], "<sandbox %s>" % name, "exec"), module.__dict__)
+        exec(layer["code"], module.__dict__)
         got = getattr(module, layer["call"])(**layer["options"])
         if not got.get(layer["in_force"]):
             raise OSError("the %s layer could not be applied: %s" % (name, got))
@@ -143,15 +149,27 @@ except BaseException as exc:
 '''
 
 
-def program(config):
-    '''The bootstrap's source with its configuration (plain data) in it.'''
-    return _PROGRAM.replace("@CONFIG@", repr(config))
+def program(config_fd):
+    '''The bootstrap's source; it reads its configuration from ``config_fd`` (`config_file`).'''
+    return _PROGRAM.replace("@CONFIG_FD@", str(int(config_fd)))
 
 
-def layer_source(module):
-    '''The source text of a confinement layer, sent to the child to run.'''
+def config_file(config):
+    '''A memory file holding ``config`` (plain data and the layers' compiled code, marshalled
+    for the interpreter that runs the bootstrap, the grader's own), ready to be read.'''
+    fd = os.memfd_create("autograder-sandbox-config", 0)
+    data = marshal.dumps(config)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+def layer_code(module):
+    '''A confinement layer's module, compiled once, for the child to run.'''
     with open(module.__file__, encoding="utf-8") as f:
-        return f.read()
+        return compile(f.read(), f"<sandbox {module.__name__.rpartition('.')[2]}>", "exec")
 
 
 def child_argv(python, request_fd, reply_fd):

@@ -21,7 +21,7 @@ import threading
 import time
 
 from ..errors import GraderError
-from .bootstrap import child_argv, program
+from .bootstrap import child_argv, config_file, program
 from .layers import layers
 from .limits import rlimits
 from .namespaces import NAMESPACE_CWD, mount_ops, scratch_dirs, unshare_argv
@@ -88,6 +88,7 @@ class Child:
         req_r, self.req_w = os.pipe()
         self.rep_r, rep_w = os.pipe()
         self.status_r, status_w = os.pipe()
+        config_fd = None
         try:
             for fd in (self.req_w, self.rep_r, self.status_r):
                 os.set_blocking(fd, False)
@@ -107,7 +108,8 @@ class Child:
                       "drop_caps": iso.nocaps,
                       "layers": layers(iso, self.cwd, hide),
                       "argv": child_argv(python, req_r, rep_w), "env": env}
-            argv = [python, "-I", "-S", "-c", program(config)]
+            config_fd = config_file(config)
+            argv = [python, "-I", "-S", "-c", program(config_fd)]
             if iso.namespaces:
                 argv = unshare_argv(iso, argv)
             with _CORE_LOCK:        # no core file from unshare if the child dies of a signal
@@ -118,7 +120,7 @@ class Child:
                     self.proc = subprocess.Popen(
                         argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                         stderr=subprocess.DEVNULL, cwd=self.tmpdir or "/", env=env, close_fds=True,
-                        pass_fds=(req_r, rep_w, status_w), start_new_session=True)
+                        pass_fds=(req_r, rep_w, status_w, config_fd), start_new_session=True)
                 except OSError as exc:
                     raise GraderError(f"the sandbox could not start {argv[0]}: {exc}") from None
                 finally:
@@ -133,8 +135,9 @@ class Child:
             remove_tree(self.tmpdir)
             raise
         finally:
-            for fd in (req_r, rep_w, status_w):
-                os.close(fd)
+            for fd in (req_r, rep_w, status_w, config_fd):
+                if fd is not None:
+                    os.close(fd)
 
     # -- talking
 
