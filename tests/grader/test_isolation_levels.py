@@ -315,3 +315,26 @@ def test_importing_the_master_solutions_earns_nothing_in_a_container(who, tmp_pa
         assert scores == {"steal": 0, "correct": 12}, (who, scores)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+# ---- the switches ---------------------------------------------------------------------------
+
+def test_a_required_level_or_disabled_layer_with_an_unknown_name_is_refused():
+    with pytest.raises(GraderError, match="unknown name.*filesytem"):
+        levels.required({"AUTOGRADER_REQUIRE_ISOLATION": "filesytem,network"})
+    with pytest.raises(GraderError, match="unknown layer.*landlok"):
+        levels.disabled_layers({"AUTOGRADER_SANDBOX_DISABLE": "landlok"})
+    assert levels.required({"AUTOGRADER_REQUIRE_ISOLATION": "1"}) == set(levels.PROPERTIES)
+    assert levels.required({"AUTOGRADER_REQUIRE_ISOLATION": "0"}) == set()
+    assert levels.required({"AUTOGRADER_REQUIRE_ISOLATION": " Filesystem ; seccomp"}) \
+        == {"filesystem", "seccomp"}
+
+
+def test_a_missing_layer_is_named_with_how_to_get_it():
+    bare = levels.Isolation("plain", landlock=0, seccomp=True)
+    with pytest.raises(GraderError) as error:
+        levels.require(bare, {"AUTOGRADER_REQUIRE_ISOLATION": "landlock,filesystem"})
+    text = str(error.value)
+    assert "the landlock layer (a Linux kernel 5.13+" in text
+    assert "filesystem (from any of: namespaces, Landlock)" in text
+    levels.require(bare, {"AUTOGRADER_REQUIRE_ISOLATION": "network,seccomp"})   # given: no error
