@@ -12,7 +12,7 @@ lone surrogates and bidirectional overrides are escaped (so the table, the JUnit
 XML and a CI log show what was there and cannot be corrupted, crash the writer,
 or fake a line such as a score), each text is capped in length, and any line
 that carries hidden-test text is removed: a line of the hidden suite (the
-student's code can read the probes it is sent, and in degraded mode maybe the
+student's code can read the probes it is sent, and where no layer hides the kit the
 suite file, and echo them in an exception), or the markers ``BEGIN HIDDEN
 TESTS`` and ``def test_``.  Nothing the child sends can
 mark a check passed: that is decided by the suite, here, and every grade is
@@ -42,8 +42,8 @@ def hidden_lines(assignment):
     """The lines of ``assignment``'s hidden suite that are long enough to be recognised when
     echoed back (stripped), except what the release notebook shows anyway (``with
     OpCounter() as ops:``): never shown in a report.  The probes are sent to the child, so
-    its code can always read them; where the sandbox cannot hide the kit (degraded mode)
-    it can read the whole suite file.  Messages are built from these lines' string literals,
+    its code can always read them; where no layer of the sandbox hides the kit (no namespaces,
+    no Landlock) it can read the whole suite file.  Messages are built from these lines' string literals,
     never equal to a whole line (which holds quotes, names and braces), so nothing the suite
     itself says is removed."""
     if assignment not in ASSIGNMENTS:
