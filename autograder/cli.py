@@ -97,7 +97,7 @@ def _threshold(text):
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number: give a similarity "
-                                         "between 0 and 1, e.g. 0.6") from None
+                                         "between 0 and 1, e.g. 0.7") from None
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"{value:g} is not between 0 and 1: a similarity is "
                                          "the shared fraction of a student's code")
@@ -176,7 +176,8 @@ def build_parser():
     similar.add_argument("--assignment", help="compare only this assignment (and use it for "
                          "flat folders)")
     similar.add_argument("--threshold", type=_threshold, default=None, metavar="T",
-                         help=f"flag pairs at least this similar (0 to 1; default {DEFAULT_THRESHOLD:g})")
+                         help=f"flag pairs at least this similar (0 to 1; default "
+                         f"{DEFAULT_THRESHOLD:g})")
     similar.add_argument("--csv", metavar="PAIRS.csv", help="write every compared pair here")
     similar.add_argument("-o", "--output", metavar="FILE.html",
                          help="write the flagged pairs side by side (one HTML file)")

@@ -483,7 +483,7 @@ def _code_html(lines):
 
 def similarity_section(result, note):
     """The HTML of the similarity section: per assignment, then each flagged pair side by side."""
-    from .similarity import DEFAULT_THRESHOLD
+    from .similarity import DEFAULT_THRESHOLD, SHOWN
     parts = ["<h2 id='similarity'>Similar code</h2>"]
     if result is None:
         return parts + [f"<p class='note'>{_esc(note)}</p>"]
@@ -515,7 +515,7 @@ def similarity_section(result, note):
     parts.append("<h3>Flagged pairs</h3><p class='note'>Highlighted: the code the two have in "
                  "common (after names are set aside); grey: lines that came with the assignment, "
                  "never compared. Comments and docstrings are not shown.</p>")
-    for f in result.flagged:
+    for f in (f for f in result.flagged if f.lines_a is not None):
         parts.append(
             f"<h3>{_esc(f.assignment)}: {_esc(f.student_a)} and {_esc(f.student_b)}, similarity "
             f"{f.similarity:.2f}</h3><div class='pair'>"
@@ -523,6 +523,17 @@ def similarity_section(result, note):
             f"</span><pre>{_code_html(f.lines_a)}</pre></div>"
             f"<div><b>{_esc(f.student_b)}</b> <span class='note'>{f.share_b:.0%} of their code shared"
             f"</span><pre>{_code_html(f.lines_b)}</pre></div></div>")
+    rest = [f for f in result.flagged if f.lines_a is None]
+    if rest:
+        parts.append(f"<h3>{len(rest)} more flagged pairs</h3><p class='note'>Below the "
+                     f"{SHOWN} highest of their assignment; <code>python -m autograder similarity "
+                     f"--assignment ID -o FILE.html --threshold T</code> with a higher T shows "
+                     f"them side by side.</p><table><tr><th>assignment</th><th>student</th>"
+                     f"<th>student</th><th class='num'>similarity</th></tr>")
+        parts.extend(f"<tr><td>{_esc(f.assignment)}</td><td>{_esc(f.student_a)}</td>"
+                     f"<td>{_esc(f.student_b)}</td><td class='num'>{f.similarity:.2f}</td></tr>"
+                     for f in rest)
+        parts.append("</table>")
     return parts
 
 
@@ -542,13 +553,17 @@ def write_similarity_page(result, output, source):
     return output
 
 
-def write_report(source, output="report.html", png=None, submissions=None, threshold=None):
+def write_report(source, output="report.html", png=None, submissions=None, threshold=None,
+                 similarity=None):
     """Write the report of ``source`` to ``output`` (and a PNG screenshot if asked); return the path.
 
     The similarity section compares the notebooks under ``submissions`` (default: found
-    from ``source``) and flags pairs at ``threshold`` (default: the similarity module's)."""
+    from ``source``) and flags pairs at ``threshold`` (default: the similarity module's),
+    unless ``similarity`` is a `class_similarity` answer computed already."""
     rows, description = load_rows(source)
-    page = render(rows, description, similarity=class_similarity(source, rows, submissions, threshold))
+    if similarity is None:
+        similarity = class_similarity(source, rows, submissions, threshold)
+    page = render(rows, description, similarity=similarity)
     os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
     with open(output, "w", encoding="utf-8") as f:
         f.write(page)

@@ -24,12 +24,16 @@ shows them side by side with the shared parts highlighted.
 Nothing here runs a student's code, and nothing leaves the machine.  A notebook
 that cannot be read is listed as skipped, with the reason; the run goes on.
 """
+import builtins
 import csv
 import io
+import keyword
 import os
+import re
 import tokenize
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from itertools import combinations
 
 from . import submission as sub
@@ -37,10 +41,11 @@ from .batch import discover
 from .errors import GraderError, UnreadableNotebook
 from .suites import ASSIGNMENTS
 
-DEFAULT_THRESHOLD = 0.6
+DEFAULT_THRESHOLD = 0.7
 NOISE = 25         # copydetect's k: shared runs shorter than this (normalised characters) are noise
 WINDOW = 1         # every k-gram is a fingerprint (copydetect's default): results do not
 #                    depend on the process's string hashing
+SHOWN = 25        # flagged pairs per assignment shown side by side (the highest); the rest are listed
 CSV_COLUMNS = ["assignment", "student_a", "student_b", "similarity", "flagged"]
 
 
@@ -78,6 +83,17 @@ def strip_code(source):
     return "\n".join(kept)
 
 
+_NAME = re.compile(r"\b[A-Za-z_]\w*\b")
+_KEPT = frozenset(keyword.kwlist) | frozenset(dir(builtins)) | {"self"}
+
+
+@lru_cache(maxsize=65536)
+def normalised(line):
+    """A line with every name other than keywords, builtins and ``self`` replaced by one
+    symbol, and no spaces: two lines that differ only by names are the same line."""
+    return "".join(_NAME.sub(lambda m: m.group() if m.group() in _KEPT else "V", line).split())
+
+
 def release_code(assignment):
     """The release notebook's code cells, each stripped (what every student was given)."""
     release = sub.trusted_notebook(assignment, "release")
@@ -87,10 +103,12 @@ def release_code(assignment):
 
 def own_lines(assignment, notebook, given_lines):
     """The code one student wrote for ``assignment`` (solution and added cells, stripped),
-    as (line, given) pairs: ``given`` marks a line that appears in the release notebook
-    (``given_lines``); those are shown but never compared."""
+    as (line, given) pairs: ``given`` marks a line that appears in the release notebook, up
+    to names (its `normalised` form is in ``given_lines``); those are shown but never
+    compared, so renaming a stub's argument does not make its def line the student's own."""
     cells = [c["source"] for c in sub.assemble(assignment, notebook) if c["student"]]
-    return [(line, line.strip() in given_lines) for line in strip_code("\n".join(cells)).splitlines()]
+    return [(line, normalised(line) in given_lines)
+            for line in strip_code("\n".join(cells)).splitlines()]
 
 
 def compared_text(lines):
@@ -132,23 +150,61 @@ def boilerplate_of(given):
     return hashes
 
 
-def compare(a, b):
-    """(similarity, fraction of a shared, fraction of b shared, slices in a, slices in b)."""
+class Prints:
+    """A fingerprint as `score` uses it: copydetect's hashes, the k-gram starts of the
+    compared text in order (an array), and where each hash starts (indexes into it)."""
+
+    def __init__(self, fingerprint):
+        import numpy as np
+        self.fingerprint = fingerprint
+        self.hashes = fingerprint.hashes
+        order = sorted((p, h) for h, positions in fingerprint.hash_idx.items() for p in positions)
+        self.starts = np.array([p for p, _ in order], dtype=np.int64)
+        self.index = {}
+        for i, (_, h) in enumerate(order):
+            self.index.setdefault(h, []).append(i)
+        self.coverage = float(fingerprint.token_coverage)
+
+    def shared_length(self, shared):
+        """How many characters the k-grams ``shared`` (a set of hashes) cover, as copydetect
+        counts them: the union of [start, start + k) over their starts.  The starts are
+        picked from the smaller side: the shared hashes, or the ones not shared."""
+        import numpy as np
+        if 2 * len(shared) <= len(self.hashes):
+            starts = self.starts[sorted(i for h in shared for i in self.index[h])]
+        else:
+            keep = np.ones(len(self.starts), dtype=bool)
+            keep[[i for h in self.hashes - shared for i in self.index[h]]] = False
+            starts = self.starts[keep]
+        if not len(starts):
+            return 0.0
+        return float(NOISE + np.minimum(np.diff(starts), NOISE).sum())
+
+
+def score(a, b):
+    """(similarity, fraction of a shared, fraction of b shared) of two `Prints`: copydetect's
+    two fractions (`copydetect.compare_files`), computed without building its highlight
+    slices, which only the pairs shown side by side need."""
+    shared = a.hashes & b.hashes
+    if not shared:
+        return 0.0, 0.0, 0.0
+    share_a = min(a.shared_length(shared) / a.coverage, 1.0)
+    share_b = min(b.shared_length(shared) / b.coverage, 1.0)
+    return max(share_a, share_b), share_a, share_b
+
+
+def shared_slices(a, b):
+    """The character ranges of a's and b's compared text that the two share (copydetect's)."""
     from copydetect import compare_files
-    if not a.hashes & b.hashes:
-        return 0.0, 0.0, 0.0, [], []
-    _, (share_a, share_b), (slices_a, slices_b) = compare_files(a, b)
-    share_a, share_b = float(min(share_a, 1.0)), float(min(share_b, 1.0))
-    return (max(share_a, share_b), share_a, share_b,
-            [list(map(int, s)) for s in zip(*slices_a)], [list(map(int, s)) for s in zip(*slices_b)])
+    _, _, (slices_a, slices_b) = compare_files(a.fingerprint, b.fingerprint)
+    return ([list(map(int, s)) for s in zip(*slices_a)], [list(map(int, s)) for s in zip(*slices_b)])
 
 
 # ---- one assignment, one class ----
 
 @dataclass
 class Flagged:
-    """A pair at or above the threshold, with the two codes and the shared parts (character
-    ranges of each code)."""
+    """A pair at or above the threshold; for the highest, the two codes and the shared parts."""
 
     assignment: str
     student_a: str
@@ -156,8 +212,8 @@ class Flagged:
     similarity: float
     share_a: float
     share_b: float
-    lines_a: list      # [[line, given, [[start, end], ...]], ...] (see `shared_by_line`)
-    lines_b: list
+    lines_a: list | None = None    # [[line, given, [[start, end], ...]], ...] (`shared_by_line`)
+    lines_b: list | None = None    # None: not among the pairs shown side by side
 
 
 @dataclass
@@ -190,24 +246,28 @@ def _assignment_order(assignment):
     return (ASSIGNMENTS.index(assignment) if assignment in ASSIGNMENTS else len(ASSIGNMENTS), assignment)
 
 
-def compare_assignment(assignment, students, threshold=DEFAULT_THRESHOLD):
+def compare_assignment(assignment, students, threshold=DEFAULT_THRESHOLD, shown=SHOWN):
     """Compare every pair of ``students`` ({student: notebook dict}) on ``assignment``;
-    returns (pairs, flagged), flagged highest first."""
+    returns (pairs, flagged), flagged highest first, the first ``shown`` with their code."""
     given = release_code(assignment)
-    given_lines = {line.strip() for text in given for line in text.splitlines()}
+    given_lines = {normalised(line) for text in given for line in text.splitlines()}
     boilerplate = boilerplate_of(given)
     lines = {name: own_lines(assignment, nb, given_lines) for name, nb in students.items()}
-    prints = {name: fingerprint(compared_text(own), boilerplate) for name, own in lines.items()}
+    prints = {name: Prints(fingerprint(compared_text(own), boilerplate))
+              for name, own in lines.items()}
     pairs, flagged = [], []
     for a, b in combinations(sorted(students), 2):
-        score, share_a, share_b, shared_a, shared_b = compare(prints[a], prints[b])
-        score = round(score, 4)
-        pairs.append((assignment, a, b, score))
-        if score >= threshold:
-            flagged.append(Flagged(assignment, a, b, score, round(share_a, 4), round(share_b, 4),
-                                   shared_by_line(lines[a], shared_a),
-                                   shared_by_line(lines[b], shared_b)))
+        similarity, share_a, share_b = score(prints[a], prints[b])
+        similarity = round(similarity, 4)
+        pairs.append((assignment, a, b, similarity))
+        if similarity >= threshold:
+            flagged.append(Flagged(assignment, a, b, similarity, round(share_a, 4),
+                                   round(share_b, 4)))
     flagged.sort(key=lambda f: (-f.similarity, f.student_a, f.student_b))
+    for f in flagged[:shown]:
+        shared_a, shared_b = shared_slices(prints[f.student_a], prints[f.student_b])
+        f.lines_a = shared_by_line(lines[f.student_a], shared_a)
+        f.lines_b = shared_by_line(lines[f.student_b], shared_b)
     return pairs, flagged
 
 
@@ -265,6 +325,7 @@ def compare_class(submissions, threshold=DEFAULT_THRESHOLD, jobs=None):
     result = Result(threshold, skipped=skipped)
     order = sorted(groups, key=_assignment_order)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(order) or 1))
+    import copydetect  # noqa: F401 - imported once here (about a second: it loads matplotlib), not per worker
     if jobs == 1:
         outcomes = [_work(a, groups[a], threshold) for a in order]
     else:
