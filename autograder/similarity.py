@@ -2,9 +2,10 @@
 
 Per assignment, every pair of students is compared on the code each of them
 wrote: their solution cells (matched by grade id, as the grader runs them) and
-the code cells they added, with comments, docstrings and blank lines stripped
-and every line that also appears in the release notebook's code removed (the
-def lines and docstrings of the stubs, the given engine, the visible tests).
+the code cells they added, with comments, docstrings and blank lines stripped,
+and every line that also appears in the release notebook's code, names aside
+(the def lines of the stubs, the given engine, the visible tests), set apart:
+shown in the report, never compared.
 
 Fingerprints come from ``copydetect`` (winnowing, as MOSS does): its tokenizer
 (pygments) replaces every variable, attribute and argument name by one symbol,
@@ -32,7 +33,7 @@ import os
 import re
 import tokenize
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import combinations
 
@@ -45,7 +46,8 @@ DEFAULT_THRESHOLD = 0.7
 NOISE = 25         # copydetect's k: shared runs shorter than this (normalised characters) are noise
 WINDOW = 1         # every k-gram is a fingerprint (copydetect's default): results do not
 #                    depend on the process's string hashing
-SHOWN = 25        # flagged pairs per assignment shown side by side (the highest); the rest are listed
+SHOWN = 25         # flagged pairs per assignment shown side by side (the highest); the rest listed
+PRINTED = 40       # flagged pairs printed by the command (the highest); all are in --csv and -o
 CSV_COLUMNS = ["assignment", "student_a", "student_b", "similarity", "flagged"]
 
 
@@ -138,8 +140,9 @@ def fingerprint(code, boilerplate=()):
     """copydetect's fingerprint of ``code`` (Python, identifiers normalised), minus ``boilerplate``."""
     import numpy as np
     from copydetect import CodeFingerprint
-    return CodeFingerprint("submission.py", NOISE, WINDOW, np.asarray(sorted(boilerplate), dtype=np.int64),
-                           language="python", fp=io.StringIO(code))
+    return CodeFingerprint("submission.py", NOISE, WINDOW,
+                           np.asarray(sorted(boilerplate), dtype=np.int64), language="python",
+                           fp=io.StringIO(code))
 
 
 def boilerplate_of(given):
@@ -225,11 +228,6 @@ class Result:
     flagged: list = field(default_factory=list)      # Flagged, highest first
     skipped: list = field(default_factory=list)      # {student, assignment, path, reason}
     students: dict = field(default_factory=dict)     # assignment -> students compared
-
-    def to_dict(self):
-        return {"threshold": self.threshold, "pairs": [list(p) for p in self.pairs],
-                "flagged": [asdict(f) for f in self.flagged], "skipped": self.skipped,
-                "students": self.students}
 
     def summary_rows(self):
         """Per assignment: students compared, pairs, flagged, highest similarity."""
@@ -325,7 +323,7 @@ def compare_class(submissions, threshold=DEFAULT_THRESHOLD, jobs=None):
     result = Result(threshold, skipped=skipped)
     order = sorted(groups, key=_assignment_order)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(order) or 1))
-    import copydetect  # noqa: F401 - imported once here (about a second: it loads matplotlib), not per worker
+    import copydetect  # noqa: F401 - once here, not in every worker: it loads matplotlib (1 s)
     if jobs == 1:
         outcomes = [_work(a, groups[a], threshold) for a in order]
     else:
@@ -379,8 +377,11 @@ def summary(result):
     if result.flagged:
         lines.append(f"pairs at or above the threshold {result.threshold:g} (a reason to look, "
                      "not a verdict):")
-        for f in result.flagged:
+        for f in result.flagged[:PRINTED]:
             lines.append(f"  {f.assignment}: {f.student_a} ~ {f.student_b}  {f.similarity:.2f}")
+        if len(result.flagged) > PRINTED:
+            lines.append(f"  ... and {len(result.flagged) - PRINTED} more (--csv lists every pair, "
+                         "-o shows them)")
     else:
         lines.append(f"no pair at or above the threshold {result.threshold:g}")
     if result.skipped:
