@@ -68,12 +68,40 @@ def _report(args):
     from .instructor_report import write_report
     if not os.path.exists(args.source):
         raise GraderError(f"{args.source} does not exist")
-    path = write_report(args.source, args.output, png=args.png)
+    if args.submissions and not os.path.exists(args.submissions):
+        raise GraderError(f"--submissions {args.submissions} does not exist")
+    path = write_report(args.source, args.output, png=args.png, submissions=args.submissions,
+                        threshold=args.threshold)
     print(path)
     if args.png:
         print(args.png if os.path.exists(args.png) else
               "no PNG: headless chromium was not found (apt-get install chromium)")
     return 0
+
+
+def _similarity(args):
+    from . import similarity
+    from .instructor_report import write_similarity_page
+    result = similarity.similarity_of_folder(args.submissions, args.assignment, args.threshold,
+                                             args.jobs)
+    print(similarity.summary(result))
+    if args.csv:
+        print(f"\nevery pair: {similarity.write_csv(result, args.csv)}")
+    if args.output:
+        print(f"side by side: {write_similarity_page(result, args.output, args.submissions)}")
+    return 0
+
+
+def _threshold(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number: give a similarity "
+                                         "between 0 and 1, e.g. 0.7") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{value:g} is not between 0 and 1: a similarity is "
+                                         "the shared fraction of a student's code")
+    return value
 
 
 def _gradescope(args):
@@ -109,6 +137,7 @@ def _demo(args):
 
 
 def build_parser():
+    from .similarity import DEFAULT_THRESHOLD
     parser = argparse.ArgumentParser(prog="python -m autograder",
                                      description="The trusted grader of the chapter 28 exercises.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -145,7 +174,30 @@ def build_parser():
     report.add_argument("-o", "--output", default="report.html", help="the HTML file to write")
     report.add_argument("--png", metavar="FILE.png",
                         help="also render the page to a PNG (needs headless chromium)")
+    report.add_argument("--submissions", metavar="DIR",
+                        help="the submitted notebooks, for the similarity section (default: the "
+                        "course's submitted/, or the notebooks grade-all graded)")
+    report.add_argument("--threshold", type=_threshold, default=None, metavar="T",
+                        help="flag pairs of students whose code is at least this similar "
+                        f"(0 to 1; default {DEFAULT_THRESHOLD:g})")
     report.set_defaults(run=_report)
+
+    similar = commands.add_parser("similarity", help="pairs of students who handed in similar "
+                                  "code, per assignment (nothing leaves the machine)")
+    similar.add_argument("submissions", metavar="SUBMISSIONS_DIR",
+                         help="nbgrader's submitted/ (or a course directory), or a folder of "
+                         ".ipynb, as for grade-all")
+    similar.add_argument("--assignment", help="compare only this assignment (and use it for "
+                         "flat folders)")
+    similar.add_argument("--threshold", type=_threshold, default=None, metavar="T",
+                         help=f"flag pairs at least this similar (0 to 1; default "
+                         f"{DEFAULT_THRESHOLD:g})")
+    similar.add_argument("--csv", metavar="PAIRS.csv", help="write every compared pair here")
+    similar.add_argument("-o", "--output", metavar="FILE.html",
+                         help="write the flagged pairs side by side (one HTML file)")
+    similar.add_argument("--jobs", type=int, default=None, metavar="N",
+                         help="worker processes, one assignment each (default: all cores)")
+    similar.set_defaults(run=_similarity)
 
     bundle = commands.add_parser("gradescope", help="build a Gradescope autograder bundle (.zip)")
     bundle.add_argument("assignment", help="the assignment id")

@@ -7,12 +7,14 @@ every run):
    cell plans and the master solutions),
 2. ``nbgrader generate_assignment`` and ``nbgrader release_assignment`` each one
    (into an exchange inside the demo folder),
-3. collect the sample class kept in ``examples/submitted`` (four students:
-   full marks, partly wrong, broken, hostile) into nbgrader's ``submitted/`` layout,
+3. collect the sample class kept in ``examples/submitted`` (five students:
+   full marks, partly wrong, broken, hostile, and one who copied partly wrong's
+   work under other names) into nbgrader's ``submitted/`` layout,
 4. ``nbgrader autograde`` all six with the kit's configuration (the trusted,
    sandboxed grader; no kernel), ``nbgrader generate_feedback``, ``nbgrader export``,
-5. write the instructor report and print the grade table, checked against the
-   scores the samples were designed to get.
+5. compare the students' code pairwise (the similarity report), write the
+   instructor report and print the grade table, checked against the scores the
+   samples were designed to get, and the pairs flagged as similar.
 
 Everything runs through the real ``nbgrader`` command line of this Python, as an
 instructor would type it; each command's log goes to ``demo-output/logs/``.
@@ -189,8 +191,10 @@ def run_demo(out="demo-output", keep=False):
         step("nbgrader generate_feedback: feedback/<student>/<assignment>/<assignment>.html")
         nbgrader(course, logs, "export", "--to", "grades.csv")
         step("nbgrader export: grades.csv")
-        from .instructor_report import write_report
-        report = write_report(course, os.path.join(out, "report.html"))
+        from .instructor_report import class_similarity, write_report
+        similar = class_similarity(course, [])
+        step("similarity: every pair of students compared per assignment")
+        report = write_report(course, os.path.join(out, "report.html"), similarity=similar)
         step("instructor report written")
     except DemoFailed as exc:
         _say(f"\ndemo failed: {exc}")
@@ -198,6 +202,7 @@ def run_demo(out="demo-output", keep=False):
     export = read_export(os.path.join(course, "grades.csv"))
     table, mismatches = grade_table(export, kit_statuses(course), EXPECTED)
     _say("\n" + table + "\n")
+    _say(similarity_lines(similar[0]) + "\n")
     leaks = feedback_leaks(course)
     _say(f"feedback:  {os.path.join(course, 'feedback')}  "
          f"({'no hidden test text in any file' if not leaks else 'HIDDEN TEST TEXT IN ' + ', '.join(leaks)})")
@@ -210,6 +215,20 @@ def run_demo(out="demo-output", keep=False):
         for m in mismatches:
             _say(f"  {m}")
     return 1 if mismatches or leaks else 0
+
+
+def similarity_lines(result):
+    """The flagged pairs, for the demo's closing summary."""
+    if result is None:
+        return "similarity: no submitted notebooks found"
+    lines = [f"similar code (at least {result.threshold:g} shared; a reason to look, not a verdict; "
+             "the report shows each pair side by side):"]
+    lines += [f"  {f.assignment:<24}{f.student_a} ~ {f.student_b}  {f.similarity:.2f}"
+              for f in result.flagged] or ["  none"]
+    lines.append("  (full_marks, partly_wrong, broken and hostile were all made from the master "
+                 "solutions, so they match one another too; copier ~ partly_wrong is the copy "
+                 "under other names)")
+    return "\n".join(lines)
 
 
 HIDDEN_MARKERS = ("BEGIN HIDDEN", "END HIDDEN", "run_hidden_checks", "autograder.kernel")

@@ -13,6 +13,11 @@ check, the most common failure messages (numbers folded, so that the same
 mistake on different random inputs counts once), and the submissions that timed
 out, crashed or could not be read.  Plots are matplotlib PNGs embedded as data
 URIs: the file can be mailed or archived as is.
+
+When the submitted notebooks can be found (a course directory's ``submitted/``,
+the notebooks a ``grade-all`` run graded, or ``--submissions DIR``), the page
+ends with the pairs of students whose code is similar (`autograder.similarity`),
+side by side with the shared parts highlighted.
 """
 import base64
 import csv
@@ -288,6 +293,13 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 color:#37424d}
 img{max-width:100%}
 .note{color:#6b7785;font-size:12px}
+.pair{display:flex;gap:10px;margin:6px 0 18px}
+.pair>div{flex:1;min-width:0}
+.pair pre{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:11.5px;line-height:1.35;
+background:#fafbfc;border:1px solid #e3e7ec;border-radius:6px;padding:8px;margin:4px 0 0;
+overflow:auto;max-height:520px}
+.pair pre span.given{color:#a3acb6}
+mark{background:#ffe08a;color:inherit;padding:0}
 """
 
 
@@ -311,8 +323,9 @@ def _shade(score, top):
     return "#f8d7d5"
 
 
-def render(rows, source_description, title="Chapter 28 (automatic differentiation): grading report"):
-    """The HTML page (a string) for ``rows``."""
+def render(rows, source_description, title="Chapter 28 (automatic differentiation): grading report",
+           similarity=None):
+    """The HTML page (a string) for ``rows``; ``similarity`` is `class_similarity`'s answer."""
     a = analyse(rows)
     submitted = [r for r in rows if r.get("status") != "no submission"]
     students = sorted({r["student"] for r in rows})
@@ -421,14 +434,136 @@ def render(rows, source_description, title="Chapter 28 (automatic differentiatio
                        f"{float(r.get('score', 0)):.3g}{mark}</td>")
         parts.append(f"<tr><td style='text-align:left'>{_esc(student)}</td>{''.join(tds)}"
                      f"<td><b>{total:.4g}</b></td></tr>")
-    parts.append("</table></main></body></html>")
+    parts.append("</table>")
+    if similarity is not None:
+        parts.extend(similarity_section(*similarity))
+    parts.append("</main></body></html>")
     return "\n".join(parts)
 
 
-def write_report(source, output="report.html", png=None):
-    """Write the report of ``source`` to ``output`` (and a PNG screenshot if asked); return the path."""
+# ---- similar code ----
+
+def class_similarity(source, rows, submissions=None, threshold=None):
+    """(similarity result or None, a note): the class's notebooks compared pairwise.
+
+    The notebooks are ``submissions`` (a folder, found as grade-all finds them), else a
+    course directory's ``submitted/``, else the ones the rows were graded from."""
+    from . import similarity
+    from .batch import Submission, discover
+    if submissions:
+        found = discover(submissions)
+        where = os.path.abspath(submissions)
+    elif os.path.isdir(source) and os.path.isdir(os.path.join(source, "submitted")):
+        found = discover(os.path.join(source, "submitted"))
+        where = os.path.abspath(os.path.join(source, "submitted"))
+    else:
+        found = [Submission(r["student"], r.get("assignment"), r["submission"])
+                 for r in rows if r.get("submission")]
+        where = "the notebooks graded"
+    if not found:
+        return None, ("Not computed: no submitted notebooks were found; pass --submissions DIR "
+                      "(nbgrader's submitted/ or the folder given to grade-all).")
+    return similarity.compare_class(found, threshold), f"Notebooks compared: {where}."
+
+
+def _code_html(lines):
+    """A student's code, given lines greyed, shared ranges marked."""
+    out = []
+    for text, given, ranges in lines:
+        if given:
+            out.append(f"<span class='given'>{_esc(text)}</span>")
+            continue
+        html_line, last = "", 0
+        for start, end in ranges:
+            html_line += _esc(text[last:start]) + f"<mark>{_esc(text[start:end])}</mark>"
+            last = end
+        out.append(html_line + _esc(text[last:]))
+    return "\n".join(out)
+
+
+def similarity_section(result, note):
+    """The HTML of the similarity section: per assignment, then each flagged pair side by side."""
+    from .similarity import DEFAULT_THRESHOLD, SHOWN
+    parts = ["<h2 id='similarity'>Similar code</h2>"]
+    if result is None:
+        return parts + [f"<p class='note'>{_esc(note)}</p>"]
+    parts.append(
+        f"<p>Every pair of students is compared per assignment on the code they wrote (solution "
+        f"cells and cells they added; comments, docstrings, blank lines and the code that came "
+        f"with the assignment left out; names of variables and functions do not count). A pair is "
+        f"flagged when one of the two has at least <b>{result.threshold:g}</b> of their code in "
+        f"common with the other (default {DEFAULT_THRESHOLD:g}; <code>--threshold</code> changes "
+        f"it). Similar code is a reason to look, not a verdict: short exercises have few ways to "
+        f"be written. Nothing was sent anywhere.</p><p class='note'>{_esc(note)}</p>")
+    parts.append("<table><tr><th>assignment</th><th class='num'>students</th><th class='num'>pairs"
+                 "</th><th class='num'>flagged</th><th class='num'>highest similarity</th></tr>")
+    for row in result.summary_rows():
+        parts.append(f"<tr><td>{_esc(row['assignment'])}</td><td class='num'>{row['students']}</td>"
+                     f"<td class='num'>{row['pairs']}</td><td class='num'>{row['flagged']}</td>"
+                     f"<td class='num'>{row['highest']:.2f}</td></tr>")
+    parts.append("</table>")
+    if result.skipped:
+        parts.append("<h3>Not compared</h3><table><tr><th>student</th><th>assignment</th>"
+                     "<th>why</th></tr>")
+        for s in result.skipped:
+            parts.append(f"<tr><td>{_esc(s['student'])}</td><td>{_esc(s['assignment'])}</td>"
+                         f"<td class='msg'>{_esc(s['reason'][:300])}</td></tr>")
+        parts.append("</table>")
+    if not result.flagged:
+        parts.append(f"<p>No pair at or above {result.threshold:g}.</p>")
+        return parts
+    parts.append("<h3>Flagged pairs</h3><p class='note'>Highlighted: the code the two have in "
+                 "common (after names are set aside); grey: lines that came with the assignment, "
+                 "never compared. Comments and docstrings are not shown.</p>")
+    for f in (f for f in result.flagged if f.lines_a is not None):
+        parts.append(
+            f"<h3>{_esc(f.assignment)}: {_esc(f.student_a)} and {_esc(f.student_b)}, similarity "
+            f"{f.similarity:.2f}</h3><div class='pair'>"
+            f"<div><b>{_esc(f.student_a)}</b> <span class='note'>{f.share_a:.0%} of their code shared"
+            f"</span><pre>{_code_html(f.lines_a)}</pre></div>"
+            f"<div><b>{_esc(f.student_b)}</b> <span class='note'>{f.share_b:.0%} of their code shared"
+            f"</span><pre>{_code_html(f.lines_b)}</pre></div></div>")
+    rest = [f for f in result.flagged if f.lines_a is None]
+    if rest:
+        parts.append(f"<h3>{len(rest)} more flagged pairs</h3><p class='note'>Below the "
+                     f"{SHOWN} highest of their assignment; <code>python -m autograder similarity "
+                     f"--assignment ID -o FILE.html --threshold T</code> with a higher T shows "
+                     f"them side by side.</p><table><tr><th>assignment</th><th>student</th>"
+                     f"<th>student</th><th class='num'>similarity</th></tr>")
+        parts.extend(f"<tr><td>{_esc(f.assignment)}</td><td>{_esc(f.student_a)}</td>"
+                     f"<td>{_esc(f.student_b)}</td><td class='num'>{f.similarity:.2f}</td></tr>"
+                     for f in rest)
+        parts.append("</table>")
+    return parts
+
+
+def write_similarity_page(result, output, source):
+    """The similarity section alone, as one HTML file; returns the path."""
+    title = "Chapter 28 (automatic differentiation): similar code"
+    now = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+    page = "\n".join([f"<!doctype html><html><head><meta charset='utf-8'><title>{_esc(title)}"
+                      f"</title><style>{CSS}</style></head><body><main><h1>{_esc(title)}</h1>",
+                      f"<div class='sub'>{_esc(os.path.abspath(source))} &middot; generated {now}"
+                      "</div>",
+                      *similarity_section(result, f"Notebooks compared: {os.path.abspath(source)}."),
+                      "</main></body></html>"])
+    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
+    with open(output, "w", encoding="utf-8") as f:
+        f.write(page)
+    return output
+
+
+def write_report(source, output="report.html", png=None, submissions=None, threshold=None,
+                 similarity=None):
+    """Write the report of ``source`` to ``output`` (and a PNG screenshot if asked); return the path.
+
+    The similarity section compares the notebooks under ``submissions`` (default: found
+    from ``source``) and flags pairs at ``threshold`` (default: the similarity module's),
+    unless ``similarity`` is a `class_similarity` answer computed already."""
     rows, description = load_rows(source)
-    page = render(rows, description)
+    if similarity is None:
+        similarity = class_similarity(source, rows, submissions, threshold)
+    page = render(rows, description, similarity=similarity)
     os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
     with open(output, "w", encoding="utf-8") as f:
         f.write(page)

@@ -18,6 +18,10 @@ hostile       what a grader must survive: an infinite loop at the top level and
               duplicated / re-typed / given new points, forged grade cells,
               a re-labelled solution cell, stderr noise, huge output
 
+A fifth student, copier, hands in only 28.1 and 28.3: partly_wrong's work with
+the variables renamed, the comments and docstrings rewritten and two functions
+swapped, mistakes included (what the similarity report must flag).
+
 ``EXPECTED`` is what the kit's grader must give each of them (automatic points
 and the submission's status); the tests and the demo check it.
 """
@@ -25,6 +29,7 @@ import argparse
 import copy
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -32,7 +37,9 @@ ROOT = Path(os.environ.get("AUTOGRADER_KIT_ROOT") or Path(__file__).resolve().pa
 OUT = Path(__file__).resolve().parent / "submitted"
 ASSIGNMENTS = ("ex28_1_sigmoid", "ex28_2_dual_numbers", "ex28_3_manual_backward",
                "ex28_4_checkpointing", "ex28_5_deeper_mlp", "ex28_6_op_counting")
-STUDENTS = ("full_marks", "partly_wrong", "broken", "hostile")
+STUDENTS = ("full_marks", "partly_wrong", "broken", "hostile", "copier")
+# the assignments copier handed in (the others were not submitted)
+COPIED = ("ex28_1_sigmoid", "ex28_3_manual_backward")
 
 # (student, assignment) -> (automatic points, status).  Out of 12 for every assignment.
 EXPECTED = {
@@ -76,6 +83,9 @@ EXPECTED = {
     ("hostile", "ex28_5_deeper_mlp"): (9.0, "timed out"),
     # a forged grade cell worth 100, a second OpCounter after the first, sys.exit(0)
     ("hostile", "ex28_6_op_counting"): (12.0, "graded"),
+    # partly_wrong's code under other names: the same mistakes, the same points
+    ("copier", "ex28_1_sigmoid"): (26 / 3, "graded"),
+    ("copier", "ex28_3_manual_backward"): (6.0, "graded"),
 }
 
 
@@ -142,6 +152,30 @@ class Draft:
 
     def append(self, gid, code):
         self.cell(gid)["source"] = _text(self.cell(gid)).rstrip("\n") + "\n\n\n" + code.strip("\n")
+        return self
+
+    def rename(self, gid, names):
+        """Rename variables in cell ``gid`` ({old: new}); attributes (after a dot) and the
+        text of strings other than docstrings are left alone."""
+        pattern = re.compile(r"(?<![.\w\"'])(" + "|".join(map(re.escape, names)) + r")\b(?![\"'])")
+        self.cell(gid)["source"] = pattern.sub(lambda m: names[m.group(1)], _text(self.cell(gid)))
+        return self
+
+    def reword(self, gid, comment):
+        """New comments: every comment and docstring of cell ``gid`` replaced by ``comment``."""
+        text = re.sub(r"[ \t]*#[^\n]*", "", _text(self.cell(gid)))
+        text = re.sub(r'"""(?:.|\n)*?"""', f'"""{comment}"""', text)
+        self.cell(gid)["source"] = f"# {comment}\n" + text
+        return self
+
+    def swap(self, gid, first, second):
+        """Cell ``gid`` with the top-level definitions ``first`` and ``second`` swapped."""
+        parts = re.split(r"(?m)^(?=def |class )", _text(self.cell(gid)))
+        names = [re.match(r"(?:def|class) (\w+)", p).group(1) if p[:4] in ("def ", "clas") else None
+                 for p in parts]
+        i, j = names.index(first), names.index(second)
+        parts[i], parts[j] = parts[j], parts[i]
+        self.cell(gid)["source"] = "\n\n\n".join(p.strip("\n") for p in parts if p.strip())
         return self
 
     def answer(self, gid, text):
@@ -249,6 +283,13 @@ def full_marks(assignment):
 
 def partly_wrong(assignment):
     """Realistic mistakes; each fails the same checks whatever inputs the hidden tests draw."""
+    d = partly_wrong_draft(assignment)
+    if assignment in ESSAYS:
+        d.answer_all("Reverse mode is cheaper.")
+    return d.text()
+
+
+def partly_wrong_draft(assignment):
     d = Draft(assignment).solve_all()
     if assignment == "ex28_1_sigmoid":
         # the textbook formula overflows for x below about -709 ...
@@ -295,8 +336,32 @@ def best_segment(n):
     elif assignment == "ex28_6_op_counting":
         d.replace("solution_op_counter", "self.visited += len(order)",
                   "self.visited += sum(1 for n in order if n._prev)")
-    if assignment in ESSAYS:
-        d.answer_all("Reverse mode is cheaper.")
+    return d
+
+
+def copier(assignment):
+    """partly_wrong's work, disguised: renamed variables, new comments, swapped functions."""
+    d = partly_wrong_draft(assignment)
+    if assignment == "ex28_1_sigmoid":
+        d.rename("solution_sigmoid", {"x": "val", "s": "sig", "e": "ex", "out": "node"})
+        d.reword("solution_sigmoid", "logistic function, split by sign so exp never overflows")
+        d.rename("solution_numerical_gradient", {"point": "pts", "base": "f0", "gradient": "grads",
+                                                 "shifted": "moved", "i": "k"})
+        d.reword("solution_numerical_gradient", "finite differences, one input at a time")
+        d.rename("solution_max_relative_error", {"a": "u", "b": "w", "floor": "tiny",
+                                                 "leaves": "inputs", "numeric": "approx",
+                                                 "leaf": "inp", "n": "num", "p": "q"})
+        d.swap("solution_max_relative_error", "relative_error", "max_relative_error")
+        d.reword("solution_max_relative_error", "compare backprop with the numeric estimate")
+    elif assignment == "ex28_3_manual_backward":
+        d.rename("solution_forward_pass", {"a": "s1", "b": "p1", "c": "p2", "d": "ep"})
+        d.reword("solution_forward_pass", "evaluate the graph node by node")
+        d.rename("solution_backward_pass", {"v": "vals", "f_": "gf", "d_": "gd", "b_": "gb",
+                                            "c_": "gc", "a_": "ga", "z_": "gz", "x_": "gx",
+                                            "y_": "gy"})
+        d.reword("solution_backward_pass", "chain rule from the output back to the inputs")
+        d.rename("solution_value_gradients", {"xv": "X", "yv": "Y", "zv": "Z", "out": "res"})
+        d.reword("solution_value_gradients", "check with the engine")
     return d.text()
 
 
@@ -357,14 +422,14 @@ def hostile(assignment):
 
 
 MAKERS = {"full_marks": full_marks, "partly_wrong": partly_wrong, "broken": broken,
-          "hostile": hostile}
+          "hostile": hostile, "copier": copier}
 
 
 def notebooks():
     """{relative path: text} of every sample submission."""
     out = {}
     for student in STUDENTS:
-        for assignment in ASSIGNMENTS:
+        for assignment in COPIED if student == "copier" else ASSIGNMENTS:
             text = MAKERS[student](assignment)
             out[f"{student}/{assignment}/{assignment}.ipynb"] = text
     return out

@@ -3,7 +3,7 @@
 Grading draws fresh inputs every time, so a check that a wrong submission fails only
 for some draws gives two students with the same mistake different grades, and makes a
 regrade change a score.  So every mistake must fail the same checks whatever the draw.
-Here the sample class's (`examples`) full-marks, partly-wrong and broken notebooks must
+Here the sample class's (`examples`) full-marks, partly-wrong, broken and copier notebooks must
 get their designed scores under every seed, graded in process; `test_corpus` asks the
 same of every submission of the grader's corpus.  (The hostile notebooks need the
 sandbox; `tests.instructor` grades them.)
@@ -19,7 +19,8 @@ from autograder.student import InProcessStudent
 from examples.make_examples import EXPECTED, OUT
 
 ROUNDS = int(os.environ.get("SEED_ROUNDS", "12"))
-SAMPLES = sorted(key for key in EXPECTED if key[0] in ("full_marks", "partly_wrong", "broken"))
+SAMPLES = sorted(key for key in EXPECTED
+                 if key[0] in ("full_marks", "partly_wrong", "broken", "copier"))
 
 
 @pytest.mark.parametrize("student,assignment", SAMPLES, ids=["/".join(k) for k in SAMPLES])

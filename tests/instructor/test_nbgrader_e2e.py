@@ -1,6 +1,7 @@
 """End to end with the real nbgrader commands in a temporary course directory.
 
-The sample class (examples/submitted: 24 submissions, 4 students x 6 assignments) holds a
+The sample class (examples/submitted: 4 students x 6 assignments, and a fifth who handed in
+two of them, copied from another under other names: 26 submissions) holds a
 duplicated test cell, a deleted one, edited ones, a re-typed one, a forged grade cell, a
 malformed and an empty notebook, infinite loops, os._exit and sys.exit.  One
 ``nbgrader autograde`` must grade all of them with the kit's configuration, give exactly
@@ -34,7 +35,7 @@ def course(tmp_path_factory):
     course, logs = str(root / "course"), str(root / "logs")
     os.makedirs(logs)
     demo.setup_course(course, logs, release=False)
-    assert demo.collect_examples(course) == 24
+    assert demo.collect_examples(course) == len(expected()) == 26
     runs = {"autograde": nbgrader(course, "autograde", "*", "--force")}
     runs["generate_feedback"] = nbgrader(course, "generate_feedback", "*", "--force")
     runs["export"] = nbgrader(course, "export", "--to", "grades.csv")
@@ -67,7 +68,7 @@ def test_the_gradebook_and_the_export_hold_the_same_scores(course):
     from nbgrader.api import Gradebook
     want = expected()
     exported = demo.read_export(os.path.join(course, "grades.csv"))
-    assert len(exported) == 24
+    assert len(exported) == len({s for s, _ in want}) * len(ASSIGNMENTS) == 30
     with Gradebook("sqlite:///" + os.path.join(course, "gradebook.db")) as gb:
         for (student, assignment), (score, _) in want.items():
             sub = gb.find_submission(assignment, student)
@@ -142,7 +143,7 @@ def test_grade_all_gives_the_same_scores_as_nbgrader(course, tmp_path):
     course, _ = course
     rows = batch.grade_all(os.path.join(course, "submitted"), jobs=2, out=str(tmp_path / "out"),
                            progress=False)
-    assert len(rows) == 24
+    assert len(rows) == len(expected())
     mine = {(r["student"], r["assignment"]): (r["score"], batch.row_status(r)[0]) for r in rows}
     theirs = demo.kit_statuses(course)
     assert set(mine) == set(theirs)
@@ -155,8 +156,13 @@ def test_the_instructor_report_reads_the_gradebook(course, tmp_path):
     course, _ = course
     from autograder.instructor_report import load_rows, write_report
     rows, description = load_rows(course)
-    assert len(rows) == 24 and "gradebook" in description
+    # every student x every assignment: copier's four missing ones are "no submission"
+    assert len(rows) == 30 and "gradebook" in description
+    assert sum(r["status"] == "no submission" for r in rows) == 4
     html = open(write_report(course, str(tmp_path / "report.html"))).read()
+    # the similarity section, from the course's submitted/: the copy is among the flagged
+    for assignment in ("ex28_1_sigmoid", "ex28_3_manual_backward"):
+        assert f"<h3>{assignment}: copier and partly_wrong, similarity 1.00</h3>" in html
     assert html.count("data:image/png;base64,") >= 7         # distributions + one per assignment
     for student, assignment, status in [("broken", "ex28_2_dual_numbers", "unreadable notebook"),
                                         ("hostile", "ex28_1_sigmoid", "timed out"),
