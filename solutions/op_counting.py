@@ -68,7 +68,7 @@ XOR_Y = [0.0, 1.0, 1.0, 0.0]
 
 
 def xor_loss(model):
-    """The chapter's loss: the sum of squared errors over XOR's four points, times 1/4."""
+    """Sum of squared errors over XOR's four points, times 1/4 (the chapter's form, 0/1 targets)."""
     loss = Value(0.0)
     for x, y in zip(XOR_X, XOR_Y):
         loss = loss + (model(x) - y) ** 2
