@@ -245,7 +245,7 @@ def release_order_report(assignments=ASSIGNMENTS):
     grouped = {}
     for notebook, cell, name, exercise in found:
         grouped.setdefault((notebook, cell, exercise), []).append(name)
-    lines = [f"{notebook} {cell} gives answers of {exercise}: {', '.join(names)}"
+    lines = [f"{notebook} {cell} defines what {exercise} asks students to write: {', '.join(names)}"
              for (notebook, cell, exercise), names in grouped.items()]
     pairs = sorted({(exercise, notebook) for notebook, _, _, exercise in found})
     lines.append("release " + "; ".join(f"{a} before {b}" for a, b in pairs))

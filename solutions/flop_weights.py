@@ -16,7 +16,7 @@ back out of the engine's source, so the table cannot drift from the rules.
 """
 import random
 
-from .mlp import MLP
+from .chapter_mlp import MLP
 from .op_counting import xor_loss
 
 # flops of one forward computation, per operation name (_op)

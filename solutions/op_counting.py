@@ -15,7 +15,7 @@ OpCounter swaps counting wrappers onto the Value class for the duration of a
 import random
 
 from .engine import Value
-from .mlp import MLP
+from .chapter_mlp import MLP
 
 PRIMITIVES = ("__add__", "__mul__", "__pow__", "relu", "exp", "log", "tanh", "sigmoid")
 BINARY_OPS = ("+", "*")
