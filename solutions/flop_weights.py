@@ -65,8 +65,8 @@ def graph_flops(output):
 def flop_weighted_ratios(hidden_sizes, seed=0):
     """Backward flops / forward flops of one training step of MLP(2, [h, h, 1]) on XOR, per h.
 
-    The same step as `solutions.op_counting.cheap_gradient_ratios`, weighed by
-    arithmetic instead of counted.
+    The same step as ``cheap_gradient_ratios``, weighed by arithmetic instead of
+    counted.
     """
     ratios = []
     for h in hidden_sizes:
