@@ -11,6 +11,10 @@ nbgrader source notebook ``source/<id>/<id>.ipynb`` (code taken from
 ``solutions/`` by reference), and nbgrader's own ``generate_assignment`` turns
 that into the student notebook ``release/<id>/<id>.ipynb``.
 
+Every build also reports the given code that defines a function or method another
+exercise asks students to write (`given_answers`): the notebooks that hold it are
+released after that exercise (the release order in the README).
+
 The output is deterministic: no timestamps, cell ids derived from the plan,
 JSON written with sorted keys.  By default nbgrader runs without its database
 (``--no-db``), so building touches nothing but the two output folders; run with
@@ -18,6 +22,7 @@ JSON written with sorted keys.  By default nbgrader runs without its database
 repository root) to record the assignments in the gradebook before autograding.
 """
 import argparse
+import ast
 import filecmp
 import logging
 import os
@@ -28,6 +33,7 @@ from pathlib import Path
 
 import nbformat
 
+from . import extract
 from .plan import parse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -168,6 +174,82 @@ def build(out_root=ROOT, assignments=ASSIGNMENTS, use_db=False, log=print):
         source = write_source(assignment, out_root)
         release = generate_release(assignment, out_root, use_db)
         log(f"{assignment}: {source.relative_to(out_root)} -> {release.relative_to(out_root)}")
+    for line in release_order_report():
+        log(line)
+
+
+def _defined_names(code):
+    """Qualified names of the functions, classes and methods ``code`` defines at top level."""
+    names = set()
+    for node in ast.parse(code).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.ClassDef):
+            names.add(node.name)
+            names.update(f"{node.name}.{item.name}" for item in node.body
+                         if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)))
+    return names
+
+
+def _solved_names(cells):
+    """Qualified names of what the solution cells of a plan ask students to write.
+
+    A ``#> solution module:Class`` reference asks for the class and every method
+    not kept whole; ``module:Class.method`` and ``module:function`` for that one.
+    """
+    names = set()
+    for cell in cells:
+        if cell.kind != "solution":
+            continue
+        for verb, ref, options in cell.references:
+            if verb != "solution" or ":" not in ref:
+                continue
+            qualname = ref.split(":", 1)[1]
+            defined = _defined_names(extract.include(ref, []))
+            if "." in qualname:
+                names.add(qualname)
+            else:
+                names.add(qualname)
+                names.update(f"{qualname}.{name.split('.')[-1]}" for name in defined
+                             if "." in name and name.split(".")[-1] not in options.get("keep", []))
+    return names
+
+
+def given_answers(assignments=ASSIGNMENTS):
+    """Given code that holds another exercise's answer, as sorted (notebook, cell, name, exercise).
+
+    A given cell of ``notebook`` that defines ``name`` (a function, class or method
+    of that qualified name), which the solution cells of ``exercise`` ask students
+    to write: released before ``exercise``, that notebook would hand out its answer.
+    """
+    plans = {a: parse(plan_path(a), a) for a in assignments}
+    solved = {a: _solved_names(cells) for a, cells in plans.items()}
+    found = []
+    for notebook_id, cells in plans.items():
+        for cell in cells:
+            if cell.kind != "given":
+                continue
+            defined = _defined_names(cell.source)
+            for exercise, names in solved.items():
+                if exercise != notebook_id:
+                    found.extend((notebook_id, cell.grade_id, name, exercise)
+                                 for name in sorted(defined & names))
+    return sorted(found)
+
+
+def release_order_report(assignments=ASSIGNMENTS):
+    """Lines saying which notebook gives which other exercise's answer, and what follows."""
+    found = given_answers(assignments)
+    if not found:
+        return ["no given code holds another exercise's answer"]
+    grouped = {}
+    for notebook, cell, name, exercise in found:
+        grouped.setdefault((notebook, cell, exercise), []).append(name)
+    lines = [f"{notebook} {cell} defines what {exercise} asks students to write: {', '.join(names)}"
+             for (notebook, cell, exercise), names in grouped.items()]
+    pairs = sorted({(exercise, notebook) for notebook, _, _, exercise in found})
+    lines.append("release " + "; ".join(f"{a} before {b}" for a, b in pairs))
+    return lines
 
 
 def differences(root_a, root_b, assignments=ASSIGNMENTS):

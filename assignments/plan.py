@@ -10,7 +10,9 @@ sequence of cells, each opened by a directive on a line of its own::
     <!-- task NAME -->
     <!-- answer NAME points=N -->
 
-Markdown cells (markdown, task, answer) hold the text that follows.  Code cells
+Markdown cells (markdown, task, answer) hold the text that follows; in a markdown
+cell, a line ``<!-- include FILE.md -->`` is replaced by the text of
+``assignments/FILE.md``, for prose shared by several notebooks.  Code cells
 (given, solution, test) hold exactly one fenced ```python block, in which the
 lines ``#> include REF [without=a,b]`` and ``#> solution REF [keep=a,b]`` are
 replaced by code taken from Python modules (see `assignments.extract`).
@@ -26,6 +28,7 @@ KINDS = ("markdown", "given", "solution", "test", "task", "answer")
 DIRECTIVE = re.compile(r"^<!--\s*(" + "|".join(KINDS) + r")\b(.*?)-->\s*$")
 INCLUDE = re.compile(r"^(\s*)#>\s*(include|solution)\s+(\S+)(.*)$")
 NAME = re.compile(r"^[A-Za-z0-9_]+$")
+TEXT_INCLUDE = re.compile(r"^<!--\s*include\s+(\S+)\s*-->\s*$")
 
 HIDDEN_TESTS = """### BEGIN HIDDEN TESTS
 from autograder.kernel import run_hidden_checks
@@ -107,6 +110,23 @@ def _expand_code(code, where, references):
     return "\n".join(out), bodies
 
 
+def _include_text(body, where):
+    """Replace each ``<!-- include FILE.md -->`` line of a markdown body by that file's text."""
+    out = []
+    for line in body.split("\n"):
+        match = TEXT_INCLUDE.match(line)
+        if not match:
+            out.append(line)
+            continue
+        name = match.group(1)
+        path = Path(__file__).resolve().parent / name
+        if "/" in name or not name.endswith(".md") or not path.is_file():
+            raise PlanError(f"{where}: <!-- include {name} --> needs the name of a .md file "
+                            f"in assignments/ ({path.parent})")
+        out.append(_trim(path.read_text(encoding="utf-8")))
+    return "\n".join(out)
+
+
 def _code_block(body, where):
     """The contents of the single ```python fence that makes up a code cell's body."""
     text = body.strip("\n")
@@ -161,7 +181,7 @@ def parse(path, assignment):
             raise PlanError(f"{where}: needs= is for demo cells")
 
         if kind in ("markdown", "task", "answer"):
-            cell.source = _trim(body)
+            cell.source = _trim(_include_text(body, where) if kind == "markdown" else body)
             for marker in MARKERS:
                 if marker in cell.source and not (
                         (kind == "task" and "MARK SCHEME" in marker)

@@ -150,8 +150,7 @@ class Value:
     def sigmoid(self):
         """1 / (1 + e^-x), computed so that no finite x overflows.
 
-        For x >= 0, e^-x <= 1; for x < 0 the same value is e^x / (1 + e^x), and
-        e^x < 1.  Either way the exponential cannot overflow.
+        Each branch only ever takes the exponential of a number <= 0.
         """
         x = self.data
         if x >= 0:

@@ -15,7 +15,7 @@ OpCounter swaps counting wrappers onto the Value class for the duration of a
 import random
 
 from .engine import Value
-from .mlp import MLP
+from .chapter_mlp import MLP
 
 PRIMITIVES = ("__add__", "__mul__", "__pow__", "relu", "exp", "log", "tanh", "sigmoid")
 BINARY_OPS = ("+", "*")
@@ -68,7 +68,7 @@ XOR_Y = [0.0, 1.0, 1.0, 0.0]
 
 
 def xor_loss(model):
-    """The chapter's loss: the sum of squared errors over XOR's four points, times 1/4."""
+    """Sum of squared errors over XOR's four points, times 1/4 (the chapter's form, 0/1 targets)."""
     loss = Value(0.0)
     for x, y in zip(XOR_X, XOR_Y):
         loss = loss + (model(x) - y) ** 2

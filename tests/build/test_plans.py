@@ -3,9 +3,11 @@ import ast
 import inspect
 import re
 import textwrap
+from pathlib import Path
 
 import pytest
 
+import assignments
 from assignments import extract, visible_checks
 from assignments.build import ASSIGNMENTS, notebook, plan_path
 from assignments.plan import HIDDEN_TESTS, PlanError, parse
@@ -215,12 +217,16 @@ def methods_of(source, class_name):
     return {n.name for n in cls.body if isinstance(n, ast.FunctionDef)}
 
 
-def test_engine_of_28_1_has_no_sigmoid_and_the_others_have_it():
-    methods = methods_of(given_source(notebook("ex28_1_sigmoid"), "engine"), "Value")
-    assert "sigmoid" not in methods and {"__add__", "tanh", "exp", "backward"} <= methods
-    for assignment in ("ex28_2_dual_numbers", "ex28_3_manual_backward", "ex28_5_deeper_mlp",
-                       "ex28_6_op_counting"):
-        assert "sigmoid" in methods_of(given_source(notebook(assignment), "engine"), "Value")
+def test_only_the_engines_that_use_sigmoid_have_it():
+    """28.1 asks for sigmoid; 28.2 and 28.3 do not use it, so they are not given 28.1's answer;
+    28.5 (an activation) and 28.6 (a counted primitive) need it."""
+    for assignment, has_sigmoid in [("ex28_1_sigmoid", False), ("ex28_2_dual_numbers", False),
+                                    ("ex28_3_manual_backward", False), ("ex28_5_deeper_mlp", True),
+                                    ("ex28_6_op_counting", True)]:
+        methods = methods_of(given_source(notebook(assignment), "engine"), "Value")
+        assert {"__add__", "tanh", "exp", "backward"} <= methods, (assignment, sorted(methods))
+        assert ("sigmoid" in methods) == has_sigmoid, \
+            f"{assignment}: sigmoid in the given engine is {'sigmoid' in methods}, expected {has_sigmoid}"
 
 
 def test_28_4_gives_the_cycle_free_engine():
@@ -233,15 +239,44 @@ def test_28_4_gives_the_cycle_free_engine():
     assert inspect.getsource(checkpointing.Value).strip() in source
 
 
-def test_28_6_gives_the_mlp_and_the_chapter_loss():
-    from solutions import mlp, op_counting
+def test_28_6_gives_the_chapter_mlp_the_loss_and_the_flop_weights():
+    from solutions import chapter_mlp, flop_weights, op_counting
 
     nb = notebook("ex28_6_op_counting")
     assert inspect.getsource(op_counting.xor_loss).strip() in given_source(nb, "xor_loss")
     given_mlp = given_source(nb, "mlp")
-    for obj in (mlp.Neuron, mlp.Layer, mlp.MLP, mlp.activate):
+    for obj in (chapter_mlp.Neuron, chapter_mlp.Layer, chapter_mlp.MLP):
         assert inspect.getsource(obj).strip() in given_mlp
-    assert "ACTIVATIONS = " in given_mlp and "def train" not in given_mlp
+    # not 28.5's answer: no configurable activations, no validation, no training
+    assert not {"activate", "_check_config", "ACTIVATIONS", "train"} & defined_names(given_mlp)
+    given_flops = given_source(nb, "flop_weights")
+    for obj in (flop_weights.graph_flops, flop_weights.flop_weighted_ratios):
+        assert inspect.getsource(obj).strip() in given_flops
+
+
+ENGINE_NOTE = "**This engine and the chapter's.**"
+
+
+def test_the_engine_note_is_in_every_notebook_with_the_chapters_engine_once(nb, assignment):
+    count = sum(c.source.count(ENGINE_NOTE) for c in nb.cells if c.cell_type == "markdown")
+    expected = 0 if assignment == "ex28_4_checkpointing" else 1   # 28.4 has its own engine
+    assert count == expected, f"{assignment}: the engine note appears {count} times, expected {expected}"
+
+
+def test_the_engine_note_names_the_engines_real_details():
+    from solutions.engine import Value
+
+    note = (Path(assignments.__file__).parent / "engine_note.md").read_text(encoding="utf-8")
+    slots_line = next(line for line in note.split("\n\n")[1].split("\n* ") if "__slots__" in line)
+    named = set(re.findall(r"`(\w+)`", slots_line.split(";")[0])) - {"__slots__"}
+    assert named == set(Value.__slots__), f"the note names {sorted(named)}, Value has {Value.__slots__}"
+    assert isinstance(Value(1.0)._prev, frozenset) and "`frozenset`" in note
+    assert hasattr(Value, "topological_order") and "`topological_order()`" in note
+    ops = {v._op for v in (Value(1.0) + 1, Value(1.0) * 2, Value(1.0) ** 2, Value(1.0).relu(),
+                           Value(1.0).exp(), Value(1.0).log(), Value(1.0).tanh(),
+                           Value(1.0).sigmoid())}
+    listed = set(re.findall(r"`'([^']+)'`", note.split("**Operation names**")[1].split("\n* ")[0]))
+    assert listed - {"ReLU"} == ops, f"the note lists {sorted(listed)}, the engine's ops are {sorted(ops)}"
 
 
 def test_solution_signatures_and_docstrings_stay_outside_the_regions(nb):
@@ -338,6 +373,7 @@ def plan(tmp_path, text):
     ("<!-- test t points=1 -->\n```python\n1 + 1\n```\n", "end with an expression"),
     ("<!-- given g -->\n```python\n### BEGIN HIDDEN TESTS\n```\n", "written by the builder"),
     ("<!-- test t points=1 demo -->\n```python\nf()\n```\n", "demo cells"),
+    ("<!-- markdown -->\n<!-- include no_such_note.md -->\n", "needs the name of a .md file"),
 ])
 def test_plan_errors(tmp_path, text, message):
     with pytest.raises(PlanError, match=message):
