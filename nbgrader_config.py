@@ -20,6 +20,13 @@ c.CourseDirectory.root = ROOT
 os.makedirs(os.path.join(ROOT, "course"), exist_ok=True)
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(ROOT, "course", "gradebook.db")
 
+# A written question is a read-only (locked) Markdown cell holding the question and,
+# in a ### BEGIN/END MARK SCHEME region, its rubric; the points sit on the answer cell.
+# It is not an nbgrader *task* cell, which would be a gradebook item worth 0 (a useless
+# score box in formgrader).  ClearMarkScheme still strips the region from the release and
+# from feedback; by default it refuses a mark scheme outside a task cell.
+c.ClearMarkScheme.enforce_metadata = False
+
 # Feedback is made from the autograded notebook, in which nbgrader has put the
 # instructor's version of locked cells back (hidden tests, mark schemes of the
 # essay questions).  Strip both again before students see their feedback.

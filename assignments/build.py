@@ -59,7 +59,7 @@ def nbgrader_metadata(cell):
         "given": dict(grade=False, solution=False, locked=True),
         "solution": dict(grade=False, solution=True, locked=False),
         "test": dict(grade=True, solution=False, locked=True),
-        "task": dict(grade=False, solution=False, locked=True, task=True),
+        "task": dict(grade=False, solution=False, locked=True),
         "answer": dict(grade=True, solution=True, locked=False),
     }.get(cell.kind)
     if flags is None:
@@ -67,10 +67,10 @@ def nbgrader_metadata(cell):
     meta = dict(flags, grade_id=cell.grade_id, schema_version=3)
     if cell.kind in ("test", "answer"):
         meta["points"] = cell.points
-    if cell.kind == "task":
-        # nbgrader only strips mark schemes from task cells, and a task cell has
-        # points; the question's points sit on its answer cell, so this one has 0
-        meta["points"] = 0
+    # a question ("task" in the plan) is a read-only cell, not an nbgrader task cell: the
+    # points sit on its answer cell, and a task cell would be a gradebook item worth 0
+    # (a useless score box in formgrader).  Its mark scheme region is still stripped
+    # from the release (`nbgrader_config`: ClearMarkScheme.enforce_metadata = False)
     return meta
 
 
@@ -131,6 +131,8 @@ def nbgrader_config(out_root, use_db):
     config.CourseDirectory.root = str(Path(out_root).resolve())
     config.CourseDirectory.notebook_id = "*"
     config.BaseConverter.force = True
+    # the questions' mark schemes sit in read-only cells, not nbgrader task cells
+    config.ClearMarkScheme.enforce_metadata = False
     if not use_db:
         # what `nbgrader generate_assignment --no-db` sets
         config.SaveCells.enabled = False

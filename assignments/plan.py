@@ -7,12 +7,13 @@ sequence of cells, each opened by a directive on a line of its own::
     <!-- given NAME [demo] [needs=a,b] -->
     <!-- solution NAME [demo] [needs=a,b] -->
     <!-- test GROUP points=N -->
-    <!-- task NAME -->
-    <!-- answer NAME points=N -->
+    <!-- task NAME -->               a written question and its mark scheme
+    <!-- answer NAME points=N -->     the student's answer to it (the points)
 
 Markdown cells (markdown, task, answer) hold the text that follows; in a markdown
 cell, a line ``<!-- include FILE.md -->`` is replaced by the text of
-``assignments/FILE.md``, for prose shared by several notebooks.  Code cells
+``assignments/FILE.md``, for prose shared by several notebooks.  A task cell
+becomes a read-only Markdown cell (not an nbgrader task cell: it carries no points).  Code cells
 (given, solution, test) hold exactly one fenced ```python block, in which the
 lines ``#> include REF [without=a,b]`` and ``#> solution REF [keep=a,b]`` are
 replaced by code taken from Python modules (see `assignments.extract`).

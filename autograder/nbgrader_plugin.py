@@ -29,9 +29,9 @@ autograde (autograded/ -> autograded/ and the gradebook)
 
 feedback
     `FeedbackWithoutHiddenTests` puts the release version back into every test
-    cell and removes any hidden-test region left anywhere, before nbgrader's own
-    ClearHiddenTests/ClearMarkScheme run, so feedback shows check statuses and
-    messages, never hidden test code.
+    cell and removes any hidden-test or mark-scheme region left anywhere, before
+    nbgrader's own ClearHiddenTests/ClearMarkScheme run, so feedback shows check
+    statuses and messages, never hidden test code nor a question's rubric.
 
 This module is imported by ``nbgrader_config.py`` for every nbgrader command:
 importing it must stay cheap (nbgrader itself is imported lazily, inside the
@@ -62,6 +62,7 @@ def configure(c):
 
     Keeps everything else in ``c``; the feedback pipeline is extended, not replaced.
     """
+    c.ClearMarkScheme.enforce_metadata = False   # rubrics sit in read-only question cells
     c.Autograde.exporter_class = _PLUGIN + "SafeNotebookExporter"
     c.Autograde.sanitize_preprocessors = list(SANITIZE)
     c.Autograde.autograde_preprocessors = list(AUTOGRADE)
@@ -82,6 +83,10 @@ c.CourseDirectory.course_id = "autodiff-ch28"
 c.CourseDirectory.root = HERE
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(HERE, "gradebook.db")
 c.Exchange.root = os.path.join(HERE, "exchange")
+# the rubrics sit in read-only question cells, not in nbgrader task cells (worth 0 points
+# each, which formgrader would show as score boxes); nbgrader still strips them from the
+# release and from feedback
+c.ClearMarkScheme.enforce_metadata = False
 '''
 KIT_LINES = '''
 # The kit's trusted, sandboxed grader inside nbgrader (autograder/nbgrader_plugin.py)
@@ -245,7 +250,7 @@ def rebuild(assignment, submitted):
         elif gid and sub.is_test(cell):
             cells.append(_fresh(shown, _text(shown), cell_id))       # visible tests only
         else:
-            # given code, task cells (with their mark scheme, for formgrader; feedback
+            # given code, questions (with their mark scheme, for formgrader; feedback
             # strips it), plain text: the instructor's text
             cells.append(_fresh(shown, _text(cell), cell_id))
         if gid:
@@ -480,20 +485,6 @@ def _classes():
             grade.needs_manual_grade = grade.manual_score is not None
             self.gradebook.db.commit()
 
-        def preprocess_cell(self, cell, resources, cell_index):
-            cell, resources = super().preprocess_cell(cell, resources, cell_index)
-            nbg = cell.metadata.get("nbgrader", {})
-            if nbg.get("task") and not float(nbg.get("points", 0) or 0):
-                # a task cell worth nothing only carries the question and its rubric (the
-                # points sit on the answer cell): nothing for a person to grade there
-                grade = self.gradebook.find_grade(nbg["grade_id"], self.notebook_id,
-                                                  self.assignment_id, self.student_id)
-                if grade.manual_score is None:
-                    grade.auto_score = 0.0
-                    grade.needs_manual_grade = False
-                    self.gradebook.db.commit()
-            return cell, resources
-
     class FeedbackWithoutHiddenTests(NbGraderPreprocessor):
         """Feedback shows the release version of each test cell and never a hidden region."""
 
@@ -511,8 +502,9 @@ def _classes():
                 if gid and sub.is_test(cell) and gid in release:
                     cell.source = sub.cell_source(release[gid])
                 cell.source = strip_regions(cell.source, HIDDEN_BEGIN, HIDDEN_END)
-                if not (cell.metadata.get("nbgrader", {}).get("task")):
-                    cell.source = strip_regions(cell.source, MARK_BEGIN, MARK_END)
+                # the questions' rubrics (read-only cells, put back for formgrader), and
+                # any region a student wrote: gone before nbgrader's ClearMarkScheme
+                cell.source = strip_regions(cell.source, MARK_BEGIN, MARK_END)
                 cell.metadata.pop("kit", None)
                 for output in cell.get("outputs", []):
                     if output.get("output_type") == "stream":

@@ -41,16 +41,18 @@ def test_check_option():
 
 def test_gradebook_keeps_the_mark_scheme_for_graders(tmp_path):
     """With its database, nbgrader records the source version of the locked cells: the one
-    `autograde` puts back into the graded copy, where graders read the mark scheme."""
+    `autograde` puts back into the graded copy, where graders read the mark scheme.  The
+    question is no gradebook item: only cells with points are."""
     from nbgrader.api import Gradebook
 
     build(tmp_path, ["ex28_4_checkpointing"], use_db=True, log=lambda *_: None)
     with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gradebook:
         notebook = gradebook.find_notebook("ex28_4_checkpointing", "ex28_4_checkpointing")
-        tasks = {cell.name: cell for cell in notebook.task_cells}
-        assert set(tasks) == {"task_essay"} and tasks["task_essay"].max_score == 0
-        source = gradebook.find_source_cell("task_essay", "ex28_4_checkpointing",
-                                            "ex28_4_checkpointing").source
+        assert [cell.name for cell in notebook.task_cells] == []
+        source_cell = gradebook.find_source_cell("task_essay", "ex28_4_checkpointing",
+                                                 "ex28_4_checkpointing")
+        assert source_cell.locked and source_cell.cell_type == "markdown"
+        source = source_cell.source
         assert "### BEGIN MARK SCHEME" in source and "Placement (1 point)" in source
         graded = {cell.name: cell.max_score for cell in notebook.grade_cells}
         assert graded == {"test_checkpoint_gradient": 3, "test_checkpoint_memory": 2,

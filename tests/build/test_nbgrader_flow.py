@@ -5,8 +5,9 @@ correct submission and `generate_feedback`, in a course folder of its own, with 
 repository's feedback settings.  It checks that
 
 * the plain `nbgrader generate_assignment` command reproduces the committed release;
-* the graded copy has the mark scheme back in the question's task cell (what a grader sees
-  in formgrader), and the manual answer waits for a grader;
+* the gradebook holds exactly the cells that carry points (formgrader shows no "/ 0" item);
+* the graded copy has the mark scheme back in the question's read-only cell (what a grader
+  sees in formgrader), and the manual answer waits for a grader;
 * the feedback shows neither the mark scheme nor the hidden tests.
 """
 import os
@@ -38,14 +39,14 @@ def nbgrader(course, *args):
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     course = tmp_path_factory.mktemp("course")
-    feedback = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config() \
-        .GenerateFeedback.preprocessors
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
     (course / "nbgrader_config.py").write_text(
         "c = get_config()\n"
         f"c.CourseDirectory.course_id = 'autodiff-ch28'\n"
         f"c.CourseDirectory.root = {str(course)!r}\n"
         f"c.CourseDirectory.db_url = {'sqlite:///' + str(course / 'gradebook.db')!r}\n"
-        f"c.GenerateFeedback.preprocessors = {list(feedback)!r}\n")
+        f"c.ClearMarkScheme.enforce_metadata = {config.ClearMarkScheme.enforce_metadata!r}\n"
+        f"c.GenerateFeedback.preprocessors = {list(config.GenerateFeedback.preprocessors)!r}\n")
     source = course / "source" / ASSIGNMENT
     source.mkdir(parents=True)
     (source / f"{ASSIGNMENT}.ipynb").write_bytes(source_path(ASSIGNMENT).read_bytes())
@@ -62,6 +63,19 @@ def course(tmp_path_factory):
 def test_plain_generate_assignment_reproduces_the_release(course):
     made = course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     assert made.read_bytes() == release_path(ASSIGNMENT).read_bytes()
+
+
+def test_the_gradebook_holds_only_cells_with_points(course):
+    from nbgrader.api import Gradebook
+
+    source = read(source_path(ASSIGNMENT))
+    with_points = {grade_id(c): c.metadata["nbgrader"]["points"] for c in source.cells
+                   if "points" in c.metadata.get("nbgrader", {})}
+    assert "answer_cost_comparison" in with_points and "task_cost_comparison" not in with_points
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        notebook = gradebook.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, "alice")
+        grades = {grade.cell.name: grade.max_score for grade in notebook.grades}
+    assert grades == with_points, f"gradebook {grades}, cells with points {with_points}"
 
 
 def test_graders_see_the_mark_scheme(course):

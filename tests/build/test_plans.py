@@ -108,7 +108,7 @@ def test_nbgrader_metadata(nb):
             "given": dict(grade=False, solution=False, locked=True),
             "solution": dict(grade=False, solution=True, locked=False),
             "test": dict(grade=True, solution=False, locked=True),
-            "task": dict(grade=False, solution=False, locked=True, task=True, points=0),
+            "task": dict(grade=False, solution=False, locked=True, task=None, points=None),
             "answer": dict(grade=True, solution=True, locked=False),
         }[kind]
         assert {k: m.get(k) for k in expected} == expected, m["grade_id"]

@@ -8,8 +8,10 @@ malformed and an empty notebook, infinite loops, os._exit and sys.exit.  One
 the designed scores and statuses, leave no autograded cell waiting for a person, and
 write feedback that holds no hidden-test text; ``grade-all`` must agree with it.
 """
+import html
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -88,18 +90,76 @@ def test_no_autograded_cell_waits_for_a_manual_grade(course):
                 for nb in sub.notebooks:
                     for grade in nb.grades:
                         name = grade.cell.name
-                        if name.startswith("test_") or name.startswith("task_"):
+                        if name.startswith("test_"):
                             assert not grade.needs_manual_grade, (sub.student_id, assignment, name)
                             assert grade.auto_score is not None
                         elif grade.needs_manual_grade:
                             pending.add((sub.student_id, assignment, name))
-    # exactly the essays someone wrote (see examples/make_examples.py); unanswered ones,
-    # unreadable notebooks' and the task cells (0 points: the rubric) get 0 without a person
+    # exactly the essays someone wrote (see examples/make_examples.py); unanswered ones and
+    # unreadable notebooks' get 0 without a person
     essays = {"ex28_2_dual_numbers": "answer_cost_comparison", "ex28_4_checkpointing": "answer_essay",
               "ex28_5_deeper_mlp": "answer_depth_on_xor", "ex28_6_op_counting": "answer_cheap_gradient"}
     answered = [(s, a) for s in ("full_marks", "partly_wrong") for a in essays] + [
         ("hostile", "ex28_2_dual_numbers"), ("hostile", "ex28_4_checkpointing")]
     assert pending == {(s, a, essays[a]) for s, a in answered}
+
+
+def test_formgrader_lists_only_the_cells_that_carry_points(course):
+    """Every gradebook item of every submitted notebook is a cell with points (a test or a
+    written answer): the questions, which hold the rubrics, are no "/ 0" items."""
+    course, _ = course
+    from nbgrader.api import Gradebook
+    wrong = {}
+    with Gradebook("sqlite:///" + os.path.join(course, "gradebook.db")) as gb:
+        for assignment in ASSIGNMENTS:
+            with open(os.path.join(course, "source", assignment, f"{assignment}.ipynb"),
+                      encoding="utf-8") as f:
+                with_points = {c["metadata"]["nbgrader"]["grade_id"]: c["metadata"]["nbgrader"]["points"]
+                               for c in json.load(f)["cells"]
+                               if "points" in c["metadata"].get("nbgrader", {})}
+            assert with_points and all(p > 0 for p in with_points.values()), (assignment, with_points)
+            for sub in gb.assignment_submissions(assignment):
+                for nb in sub.notebooks:
+                    grades = {g.cell.name: g.max_score for g in nb.grades}
+                    if grades != with_points:
+                        wrong[(sub.student_id, assignment)] = (grades, with_points)
+    assert not wrong, f"(gradebook items, cells with points): {wrong}"
+
+
+def rubric_labels(course, assignment):
+    """The criteria of the mark schemes in ``assignment``'s source notebook, as a reader sees
+    them once Markdown is rendered (``**Memory (1 point).**`` -> ``Memory (1 point)``)."""
+    with open(os.path.join(course, "source", assignment, f"{assignment}.ipynb"), encoding="utf-8") as f:
+        text = "\n".join("".join(c["source"]) for c in json.load(f)["cells"])
+    schemes = re.findall(r"### BEGIN MARK SCHEME\n(.*?)### END MARK SCHEME", text, flags=re.S)
+    return [label for scheme in schemes
+            for label in re.findall(r"\*\*([^*\n]+\(\d points?\))\.?\*\*", scheme)]
+
+
+def test_graders_see_every_rubric_and_feedback_shows_none(course):
+    """The graded copy (what formgrader shows) has each question's mark scheme in its
+    read-only question cell; the feedback made from it holds none of its criteria."""
+    course, _ = course
+    questions = {"ex28_2_dual_numbers": "task_cost_comparison", "ex28_4_checkpointing": "task_essay",
+                 "ex28_5_deeper_mlp": "task_depth_on_xor", "ex28_6_op_counting": "task_cheap_gradient"}
+    for assignment in ASSIGNMENTS:
+        labels = rubric_labels(course, assignment)
+        assert bool(labels) == (assignment in questions), (assignment, labels)
+        for student in ("full_marks", "hostile"):
+            folder = os.path.join(course, "autograded", student, assignment)
+            if assignment in questions:
+                with open(os.path.join(folder, f"{assignment}.ipynb"), encoding="utf-8") as f:
+                    cells = {c["metadata"].get("nbgrader", {}).get("grade_id"): c
+                             for c in json.load(f)["cells"]}
+                question = cells[questions[assignment]]
+                assert question["cell_type"] == "markdown" and question["metadata"]["nbgrader"]["locked"]
+                missing = [label for label in labels if label not in "".join(question["source"])]
+                assert not missing, (student, assignment, missing)
+            path = os.path.join(course, "feedback", student, assignment, f"{assignment}.html")
+            with open(path, encoding="utf-8") as f:
+                feedback = html.unescape(f.read())
+            shown = [label for label in labels if label in feedback]
+            assert shown == [] and "MARK SCHEME" not in feedback, (path, shown)
 
 
 def test_feedback_shows_checks_and_never_hidden_tests(course):

@@ -47,7 +47,7 @@ def test_test_cells_are_the_release_version_without_hidden_tests():
     assert tests
     for cell in tests:
         assert sub.cell_source(cell) == release[sub.grade_id(cell)]
-    # the task cells keep their rubric here (formgrader shows it); feedback strips it
+    # the question cells keep their rubric here (formgrader shows it); feedback strips it
     assert [m for m in leaks_in(json.dumps(nb), probe_names()) if "MARK SCHEME" not in m] == []
 
 
@@ -215,6 +215,31 @@ def test_the_repositorys_nbgrader_config_plugs_the_kit_in():
     assert c.Autograde.exporter_class == "autograder.nbgrader_plugin.SafeNotebookExporter"
     assert "autograder.nbgrader_plugin.GradeWithKit" in c.Autograde.autograde_preprocessors
     assert "autograder.nbgrader_plugin.FeedbackWithoutHiddenTests" in c.GenerateFeedback.preprocessors
+
+
+@pytest.mark.parametrize("where", ["configure", "repository", "course", "plain course"])
+def test_every_kit_configuration_strips_rubrics_from_the_read_only_question_cells(where, tmp_path):
+    """The questions are locked Markdown cells, not nbgrader task cells (no "/ 0" items in
+    formgrader): nbgrader's ClearMarkScheme must strip their rubric instead of refusing it."""
+    import nbformat
+    from nbgrader.preprocessors import ClearMarkScheme
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+    from .helpers import KIT_ROOT
+    if where == "configure":
+        c = plugin.configure(Config())
+    elif where == "repository":
+        c = PyFileConfigLoader("nbgrader_config.py", path=KIT_ROOT).load_config()
+    else:
+        plugin.write_course_config(str(tmp_path), plain=where == "plain course")
+        c = PyFileConfigLoader("nbgrader_config.py", path=str(tmp_path)).load_config()
+    question = nbformat.v4.new_markdown_cell(
+        "Explain.\n### BEGIN MARK SCHEME\nMemory (1 point)\n### END MARK SCHEME",
+        metadata={"nbgrader": {"grade": False, "solution": False, "locked": True,
+                               "grade_id": "task_explain", "schema_version": 3}})
+    nb = nbformat.v4.new_notebook(cells=[question])
+    nb, _ = ClearMarkScheme(config=c).preprocess(nb, {})
+    assert nb.cells[0].source == "Explain.", (where, nb.cells[0].source)
 
 
 def test_sandbox_limits_come_from_the_nbgrader_config(monkeypatch):
