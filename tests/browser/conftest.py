@@ -1,0 +1,53 @@
+"""Real clients in a real browser: Playwright drives the system's Chromium.
+
+No browser is downloaded: the tests use Debian's ``chromium`` (``/usr/bin/chromium``, or
+the path in ``CHROMIUM``); ``.ci/run`` installs it when it is missing.  Where it is
+absent the tests skip with the reason, except under CI (``CI=true``), where they fail:
+a green CI run must mean the browser tests ran.
+
+Every page visited is saved as a screenshot under ``tests/browser/screenshots/``
+(git-ignored) so a person can look at what the tests saw.
+"""
+import os
+import shutil
+
+import pytest
+
+LAPTOP = {"width": 1366, "height": 768}
+
+
+def chromium_path():
+    """The system Chromium, or None."""
+    wanted = os.environ.get("CHROMIUM")
+    if wanted:
+        return wanted if os.access(wanted, os.X_OK) else None
+    return next((p for p in (shutil.which("chromium"), "/usr/bin/chromium") if p and os.access(p, os.X_OK)),
+                None)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    path = chromium_path()
+    if path is None:
+        why = ("Chromium is not installed: the browser tests drive the system's Chromium "
+               "(Debian: apt-get install chromium; or set CHROMIUM to its path)")
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(why + "; .ci/run installs it", pytrace=False)
+        pytest.skip(why)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=path, args=["--no-sandbox", "--disable-gpu"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport=LAPTOP)
+    page = context.new_page()
+    page.console_errors = []
+    page.on("console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+    yield page
+    context.close()
