@@ -27,6 +27,10 @@ bench: $(STAMP)
 build: $(STAMP)
 	$(PY) -m assignments.build
 
+# the README's pictures, taken by the browser tests
+screenshots: $(STAMP)
+	KIT_DOCS_SCREENSHOTS=1 $(PY) -m pytest -q tests/browser/test_report_and_feedback.py
+
 mutants: $(STAMP)
 	$(PY) tools/mutants.py
 

@@ -13,7 +13,7 @@ import shutil
 
 import pytest
 
-LAPTOP = {"width": 1366, "height": 768}
+from .helpers import LAPTOP
 
 
 def chromium_path():
@@ -51,3 +51,36 @@ def page(browser):
     page.on("pageerror", lambda e: page.console_errors.append(str(e)))
     yield page
     context.close()
+
+
+def pytest_collection_finish(session):
+    """Start building the graded course now if a test will need it (see graded_course.py)."""
+    if not any("graded_course" in getattr(item, "fixturenames", ()) for item in session.items):
+        return
+    import subprocess
+    import sys
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="graded-course-")
+    log = open(os.path.join(folder, "build.log"), "w", encoding="utf-8")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    session.config.graded_course = (folder, subprocess.Popen(
+        [sys.executable, "-m", "tests.browser.graded_course", folder], cwd=root, stdout=log,
+        stderr=subprocess.STDOUT))
+
+
+def pytest_collection_modifyitems(items):
+    """The tests of the graded course last, so it is built while the student tests run."""
+    items.sort(key=lambda item: "graded_course" in getattr(item, "fixturenames", ()))
+
+
+@pytest.fixture(scope="session")
+def graded_course(request):
+    """The course directory built by graded_course.py, after its autograde finished."""
+    folder, proc = request.config.graded_course
+    proc.wait(timeout=1200)
+    with open(os.path.join(folder, "done"), encoding="utf-8") as f:
+        outcome = f.read()
+    assert outcome == "ok", f"building the graded course failed:\n{outcome}"
+    yield os.path.join(folder, "course")
+    shutil.rmtree(folder, ignore_errors=True)

@@ -9,6 +9,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCREENSHOTS = os.path.join(HERE, "screenshots")
+LAPTOP = {"width": 1366, "height": 768}      # the window every page is opened in
 
 
 def shoot(page, name, full_page=True, element=None):
@@ -71,6 +72,15 @@ class JupyterServer:
 
     def page_url(self, path):
         return f"{self.url}/{path.lstrip('/')}{'&' if '?' in path else '?'}token={self.token}"
+
+    def log_in(self, page):
+        """Log the browser in as a person does: the server's root URL with the token.
+
+        The login cookie gets the path of the URL that carried the token; from a deep URL
+        (/formgrader/submissions/ID?token=...) it would not cover /formgrader/api, and
+        formgrader would show empty score boxes and save nothing."""
+        page.goto(self.page_url("tree"))
+        page.wait_for_load_state("domcontentloaded")
 
     def sessions(self):
         import json
