@@ -66,7 +66,19 @@ def pytest_collection_finish(session):
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     session.config.graded_course = (folder, subprocess.Popen(
         [sys.executable, "-m", "tests.browser.graded_course", folder], cwd=root, stdout=log,
-        stderr=subprocess.STDOUT))
+        stderr=subprocess.STDOUT, start_new_session=True))
+
+
+def pytest_sessionfinish(session):
+    """Stop the course builder if no test waited for it (e.g. no browser), and remove the course."""
+    if not hasattr(session.config, "graded_course"):
+        return
+    import signal
+    folder, proc = session.config.graded_course
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)       # its own process group: nbgrader and kernels too
+        proc.wait()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def pytest_collection_modifyitems(items):
@@ -82,5 +94,4 @@ def graded_course(request):
     with open(os.path.join(folder, "done"), encoding="utf-8") as f:
         outcome = f.read()
     assert outcome == "ok", f"building the graded course failed:\n{outcome}"
-    yield os.path.join(folder, "course")
-    shutil.rmtree(folder, ignore_errors=True)
+    return os.path.join(folder, "course")
