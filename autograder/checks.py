@@ -8,7 +8,7 @@ are those of EXERCISES.md.
 import math
 
 from .sandbox.child import Opaque
-from .errors import WrongType
+from .errors import NotImplementedYet, WrongType
 
 REL, ABS = 1e-9, 1e-12          # against the reference solution
 FD_REL, FD_ABS = 1e-6, 1e-7     # against finite differences
@@ -25,6 +25,18 @@ def _show(value):
 
 def _where(inputs):
     return f" for {inputs}" if inputs else ""
+
+
+def stub_raised(exception, what, inputs=""):
+    """Raise `NotImplementedYet` when a probe caught the stub's own NotImplementedError.
+
+    Probes that test which exceptions a student's code raises catch them and send
+    back their type name (or "Type: message"); a stub left as handed out must then
+    read "not implemented", as it does where a check calls it directly, not "failed".
+    """
+    if type(exception) is str and exception.split(":", 1)[0] == "NotImplementedError":
+        raise NotImplementedYet(f"{what}{_where(inputs)}: not implemented yet "
+                                "(the stub still raises NotImplementedError)")
 
 
 def number(got, what, inputs=""):

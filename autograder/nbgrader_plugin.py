@@ -262,6 +262,23 @@ def rebuild(assignment, submitted):
     return nb
 
 
+# Feedback and formgrader show outputs in a box about 130 characters wide on a laptop and
+# cut longer lines (the end, where "expected ..., got ..." is, scrolls out of sight).
+MESSAGE_WIDTH = 100
+INDENT = "       "
+
+
+def _message_lines(message):
+    """A check's message as indented lines that fit MESSAGE_WIDTH (a number is never split)."""
+    import textwrap
+    lines = []
+    for line in message.splitlines()[:30]:
+        lines += textwrap.wrap(line, MESSAGE_WIDTH, initial_indent=INDENT, subsequent_indent=INDENT + "  ",
+                               break_long_words=False, break_on_hyphens=False,
+                               drop_whitespace=True) or [INDENT]
+    return lines
+
+
 def _status_line(check):
     mark = "ok  " if check.status == "passed" else "FAIL"
     return f"{mark} [{check.status}] {check.title}"
@@ -276,7 +293,7 @@ def cell_outputs(group, checks, points, report):
     for check in checks:
         lines.append(_status_line(check))
         if check.status != "passed" and check.message:
-            lines += ["       " + line for line in check.message.splitlines()[:30]]
+            lines += _message_lines(check.message)
     text = "\n".join(lines) + "\n"
     outputs = [{"output_type": "stream", "name": "stdout", "text": text}]
     if score > 0:

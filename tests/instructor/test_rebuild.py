@@ -185,6 +185,20 @@ def test_cell_outputs_give_nbgrader_the_points(statuses, score):
         assert not any(o["output_type"] == "stream" and o["name"] == "stderr" for o in outputs)
 
 
+def test_long_check_messages_are_wrapped_to_fit_feedback_and_formgrader():
+    """Both cut lines longer than their output box; the end of a message is what matters."""
+    where = ", ".join(f"x{i} = {0.1234567890123456 * i!r}" for i in range(8))
+    message = f"f({where}): expected 0.09449025158145974, got 1.2962128040360885\nsecond line"
+    report = _report(["failed"])
+    report.checks[0].message = message
+    text = plugin.cell_outputs("g", report.checks, 4, report)[0][0]["text"]
+    lines = text.splitlines()
+    assert all(len(line) <= plugin.MESSAGE_WIDTH for line in lines), lines
+    body = [line.strip() for line in lines[2:]]
+    assert " ".join(body) == " ".join(message.split()), f"words lost or changed:\n{text}"
+    assert "1.2962128040360885" in body[-2] and body[-1] == "second line", text
+
+
 def test_cell_outputs_never_exceed_the_cells_points():
     report = _report(["passed"] * 7, points=2.0)          # 7 * (2/7) may round above 2
     outputs, got = plugin.cell_outputs("g", report.checks, 2, report)
