@@ -94,20 +94,7 @@ def test_case(case, tmp_path, outside, listener, subreaper, baselines):
     outcome, problems = grade_case(case, tmp_path, outside, port)
     if len(seen) > connections:
         problems.append(f"a connection from the sandbox reached this machine: {seen[connections:]}")
-    assert not problems, f"{case.id} ({case.what}):\n- " + "\n- ".join(problems)
-
-    key = (case.baseline if isinstance(case.baseline, str) else case.id, case.assignment,
-           tuple(sorted((case.limits or {}).items())))
-    base_dir = tmp_path / "baseline"
-    base_dir.mkdir()
-    expected = baselines(key, _baseline_builder(case, outside, port), case.limits, str(base_dir))
-    got = outcome.score
-    if case.relation == "equal" and got != expected or got > expected + 1e-9:
-        raise harness.UndeservedPoints(
-            f"{case.id} ({case.what}): {got:g} points, the {case.baseline if isinstance(case.baseline, str) else 'honest'} "
-            f"baseline has {expected:g} and the case must get "
-            f"{'exactly that' if case.relation == 'equal' else 'no more'}"
-            + "".join(f"\n  {g}: {s}: {m[:300]}" for g, s, m in outcome.checks if s != "passed"))
+    _check_against_baseline(case, outcome, problems, outside, port, baselines, tmp_path)
 
 
 # ---- the same cases where no namespaces can be made (containers) -------------------------
@@ -149,7 +136,10 @@ def _check_against_baseline(case, outcome, problems, outside, port, baselines, t
     assert not problems, f"{case.id} ({case.what}):\n- " + "\n- ".join(problems)
     if case.relation == "equal" and got != expected or got > expected + 1e-9:
         raise harness.UndeservedPoints(
-            f"{case.id} ({case.what}): {got:g} points, baseline {expected:g} ({case.relation})"
+            f"{case.id} ({case.what}): {got:g} points, the "
+            f"{case.baseline if isinstance(case.baseline, str) else 'honest'} baseline has "
+            f"{expected:g} and the case must get "
+            f"{'exactly that' if case.relation == 'equal' else 'no more'}"
             + "".join(f"\n  {g}: {s}: {m[:300]}" for g, s, m in outcome.checks if s != "passed"))
 
 
