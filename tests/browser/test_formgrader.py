@@ -131,15 +131,24 @@ def test_the_grader_sees_the_rubric_beside_the_answer(page, formgrader, assignme
     sub = submission_id(course, assignment, STUDENT)
     open_page(page, server, f"formgrader/submissions/{sub}", f"formgrader-{assignment}-{STUDENT}")
     opening = rubric_opening(assignment, task)
-    task_panel = page.locator(".nbgrader_cell", has=page.locator(f"input.score#{task}"))
-    assert task_panel.count() == 1, f"{assignment}: no panel for the task cell {task}"
-    shown = flat(task_panel.inner_text())
-    assert "BEGIN MARK SCHEME" in shown and opening in shown, (
-        f"{assignment}: the {task} panel should show the rubric starting {opening!r}; it shows "
-        f"{shown[:600]!r}")
+    # The question is a read-only cell carrying no points: its rubric is shown, with no score
+    # box of its own, right before the answer's panel, which has the score box.
+    assert page.locator(f"input.score#{task}").count() == 0, f"{assignment}: {task} has a score box"
     answer_box = page.locator(f"input.score#{answer}")
     assert answer_box.count() == 1 and answer_box.is_editable(), f"{assignment}: no score box for {answer}"
     assert page.locator(f"textarea.comment#{answer}-comment").count() == 1
+    before = flat(page.evaluate(
+        """(answer) => {
+            const panel = document.querySelector(`input.score#${answer}`).closest(".nbgrader_cell");
+            const range = document.createRange();
+            range.setStart(document.body, 0);
+            range.setEndBefore(panel);
+            return range.toString();
+        }""", answer))
+    rubric = before.rsplit("BEGIN MARK SCHEME", 1)
+    assert len(rubric) == 2 and opening in rubric[1], (
+        f"{assignment}: the rubric starting {opening!r} should come right before the {answer} "
+        f"panel; before it the page shows ...{before[-600:]!r}")
 
 
 def test_a_manual_score_and_comment_reach_the_gradebook_and_export_and_survive_a_regrade(page, formgrader):
