@@ -157,7 +157,7 @@ def program(config_fd):
 def config_file(config):
     '''A memory file holding ``config`` (plain data and the layers' compiled code, marshalled
     for the interpreter that runs the bootstrap, the grader's own), ready to be read.'''
-    fd = os.memfd_create("autograder-sandbox-config", 0)
+    fd = os.memfd_create("autograder-sandbox-config")      # close-on-exec but for the bootstrap
     data = marshal.dumps(config)
     view = memoryview(data)
     while view:
